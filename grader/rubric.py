@@ -1,0 +1,227 @@
+"""Rubric YAML -> validated Rubric. Errors name the bad key, so instructors can fix them fast."""
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import RubricError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Limits(_Strict):
+    timeout_s: float = Field(1800, gt=0, description="wall clock for the whole notebook re-run")
+    cell_timeout_s: float = Field(600, gt=0, description="per cell")
+    unit_timeout_s: float = Field(60, gt=0, description="the extracted-functions job, all cases")
+    memory_mb: int = Field(4096, ge=64)
+    pids_max: int = Field(512, ge=16)
+    threads: int | None = Field(None, ge=1, description="BLAS/TF threads per job (default: cores / workers)")
+    output_mb: int = Field(50, ge=1, description="cap on what a job may send back")
+
+
+class DataConfig(_Strict):
+    # file name that keras.utils.get_file asks for -> "standin" (generated) or a path
+    keras_datasets: dict[str, str] = Field(default_factory=dict)
+    # hidden test set: "standin" or a path to an .npz with arrays x (inputs) and y (labels)
+    hidden_test: str = "standin"
+
+
+class Interface(_Strict):
+    preprocess: str = "preprocess"
+    model: str = "model"
+    predict_batch_size: int = Field(256, ge=1)
+
+
+class NotebookChoice(_Strict):
+    # glob patterns, best first: how to pick one notebook when a student hands in several
+    preferred: list[str] = Field(default_factory=list)
+
+
+class _Check(_Strict):
+    id: str = Field(min_length=1)
+    points: float = Field(ge=0)
+    title_es: str | None = None
+    title_en: str | None = None
+
+
+class ExecutedCheck(_Check):
+    kind: Literal["executed_notebook"]
+
+
+class UnitTestCheck(_Check):
+    kind: Literal["unit_test"]
+    function: str
+    suite: str | None = None  # case suite (default: the function's name)
+    partial: Literal["proportional", "all_or_nothing"] = "proportional"
+    rtol: float = Field(1e-4, ge=0)
+    atol: float = Field(1e-6, ge=0)
+
+    @property
+    def suite_name(self) -> str:
+        return self.suite or self.function
+
+
+class AccuracyCheck(_Check):
+    kind: Literal["accuracy"]
+    threshold: float = Field(gt=0, le=1)  # full points at or above
+    partial_from: float | None = Field(None, ge=0, lt=1)  # linear credit from here; None: all or nothing
+
+    @model_validator(mode="after")
+    def _order(self) -> "AccuracyCheck":
+        if self.partial_from is not None and self.partial_from >= self.threshold:
+            raise ValueError(f"partial_from ({self.partial_from}) must be below threshold ({self.threshold})")
+        return self
+
+
+class ClaimedAccuracyCheck(_Check):
+    kind: Literal["claimed_accuracy"]
+    tolerance: float = Field(0.03, ge=0, le=1)  # absolute, on fractions
+    dataset: str = "mnist.npz"  # the keras dataset whose public test split reproduces the claim
+
+
+Check = Annotated[
+    Union[ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck],
+    Field(discriminator="kind"),
+]
+
+
+class Rubric(_Strict):
+    assignment: str
+    title: str = ""
+    max_grade: float = Field(10, gt=0)
+    lang: Literal["es", "en"] = "es"
+    notebook: NotebookChoice = NotebookChoice()
+    limits: Limits = Limits()
+    data: DataConfig = DataConfig()
+    interface: Interface = Interface()
+    checks: list[Check] = Field(min_length=1)
+    source: str = ""  # where it was loaded from (set by load_rubric)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Rubric":
+        ids = [c.id for c in self.checks]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate check ids: {', '.join(dup)}")
+        if sum(c.points for c in self.checks) <= 0:
+            raise ValueError("the checks' points add up to 0")
+        return self
+
+    def check(self, check_id: str):
+        return next(c for c in self.checks if c.id == check_id)
+
+    def resolve_path(self, value: str) -> Path:
+        """A data path from the rubric: relative paths are relative to the rubric file."""
+        p = Path(value).expanduser()
+        if not p.is_absolute() and self.source:
+            p = Path(self.source).parent / p
+        return p
+
+
+def _loc(loc: tuple, raw: dict) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int):
+            label = f"[{item}]"
+            if isinstance(node, list) and item < len(node) and isinstance(node[item], dict) and "id" in node[item]:
+                label = f"[{item}] (id {node[item]['id']})"
+            parts.append(label)
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+        else:
+            if item in {"executed_notebook", "unit_test", "accuracy", "claimed_accuracy"} and parts and parts[-1].startswith("["):
+                continue  # pydantic's discriminator tag, not a key the user wrote
+            parts.append(("." if parts else "") + str(item))
+            node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def _known_keys(loc: tuple) -> list[str]:
+    model: Any = Rubric
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        if model is Rubric and item == "checks":
+            return sorted(set().union(*(m.model_fields for m in (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck))))
+        field = getattr(model, "model_fields", {}).get(item)
+        ann = getattr(field, "annotation", None)
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            model = ann
+        elif item in {"executed_notebook", "unit_test", "accuracy", "claimed_accuracy"}:
+            model = {"executed_notebook": ExecutedCheck, "unit_test": UnitTestCheck,
+                     "accuracy": AccuracyCheck, "claimed_accuracy": ClaimedAccuracyCheck}[item]
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _format(err: ValidationError, raw: dict, source: str) -> str:
+    lines = []
+    for e in err.errors():
+        where = _loc(e["loc"], raw)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            key = str(e["loc"][-1])
+            close = difflib.get_close_matches(key, [k for k in _known_keys(e["loc"]) if k not in {"source"}], n=1)
+            msg = f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
+        elif e["type"] == "union_tag_invalid":
+            msg = f"unknown check kind {e.get('input', {}).get('kind')!r} (expected one of executed_notebook, unit_test, accuracy, claimed_accuracy)"
+        elif e["type"] == "union_tag_not_found":
+            msg = "missing 'kind' (one of executed_notebook, unit_test, accuracy, claimed_accuracy)"
+        lines.append(f"  {where}: {msg}")
+    return f"invalid rubric {source}:\n" + "\n".join(lines)
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply `dotted.key=value` overrides (values parsed as YAML). Checks are addressed by id:
+    `checks.accuracy.threshold=0.9`."""
+    raw = copy.deepcopy(raw)
+    for item in overrides:
+        if "=" not in item:
+            raise RubricError(f"override {item!r}: expected KEY=VALUE, e.g. limits.memory_mb=2048")
+        key, _, text = item.partition("=")
+        value = yaml.safe_load(text) if text.strip() else None
+        parts = key.strip().split(".")
+        node: Any = raw
+        for i, part in enumerate(parts[:-1]):
+            if isinstance(node, list):  # checks: by id
+                match = [c for c in node if isinstance(c, dict) and c.get("id") == part]
+                if not match:
+                    ids = ", ".join(str(c.get("id")) for c in node if isinstance(c, dict))
+                    raise RubricError(f"override {key!r}: no check with id {part!r} (ids: {ids})")
+                node = match[0]
+            else:
+                node = node.setdefault(part, {})
+                if not isinstance(node, (dict, list)):
+                    raise RubricError(f"override {key!r}: '{'.'.join(parts[:i + 1])}' is not a section")
+        if isinstance(node, list):
+            raise RubricError(f"override {key!r}: address a check by id, e.g. checks.accuracy.threshold")
+        node[parts[-1]] = value
+    return raw
+
+
+def parse_rubric(raw: Any, source: str = "<rubric>") -> Rubric:
+    if not isinstance(raw, dict):
+        raise RubricError(f"invalid rubric {source}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return Rubric.model_validate({**raw, "source": source})
+    except ValidationError as e:
+        raise RubricError(_format(e, raw, source)) from None
+
+
+def load_rubric(path: str | Path, overrides: list[str] | None = None) -> Rubric:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RubricError(f"rubric not found: {path}") from None
+    except yaml.YAMLError as e:
+        raise RubricError(f"invalid rubric {path}: not valid YAML: {e}") from None
+    if overrides:
+        raw = apply_overrides(raw if isinstance(raw, dict) else {}, overrides)
+    return parse_rubric(raw, str(path))
