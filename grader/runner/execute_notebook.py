@@ -1,0 +1,200 @@
+"""Inside the sandbox: re-execute the student's notebook, then collect the model's predictions.
+
+Run as `python -m grader_runner.execute_notebook ...`. The kernel is always the one whose spec
+the host wrote (never the notebook's kernelspec). Cell errors don't stop the run (later cells
+may still define the model); a cell timeout or a dead kernel does. After the last cell, one
+extra cell asks the kernel for `model.predict(preprocess(x))` on the inputs the host sent
+(inputs only: the labels stay on the host) and saves them for this runner to forward.
+"""
+import argparse
+import asyncio
+import io
+import json
+import os
+import sys
+import time
+import traceback
+
+from . import protocol
+
+COLLECT_TEMPLATE = """\
+def __grader_collect():
+    import numpy as _np
+    _g = globals()
+    _missing = [_n for _n in ({pre!r}, {model!r}) if _n not in _g]
+    if _missing:
+        raise NameError("__grader_missing__:" + ",".join(_missing))
+    _pre, _model = _g[{pre!r}], _g[{model!r}]
+    _inputs = _np.load({inputs!r}, allow_pickle=False)
+    _out = {{}}
+    for _key in _inputs.files:
+        _x = _pre(_inputs[_key])
+        if hasattr(_model, "predict"):
+            _p = _model.predict(_x, batch_size={batch}, verbose=0)
+        else:
+            _p = _model(_x)
+        _p = _np.asarray(_p)
+        _out[_key] = _p.astype(_np.float32) if _p.dtype.kind == "f" else _p
+    _np.savez({dest!r}, **_out)
+__grader_collect()
+del __grader_collect
+"""
+
+
+def _output_size(out) -> int:
+    if out.get("output_type") == "stream":
+        return len(out.get("text", ""))
+    data = out.get("data") or {}
+    size = sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+    return size + len(out.get("traceback", "") and "".join(out["traceback"]))
+
+
+def make_client(nb, args):
+    from nbclient import NotebookClient
+
+    class CappedClient(NotebookClient):
+        """Keeps at most `output_cap` characters of outputs: a notebook printing 200 MB must
+        not take the runner's memory (and the host's) with it."""
+
+        output_budget = args.output_cap
+        truncated_cells: set = set()
+
+        def output(self, outs, msg, display_id, cell_index):
+            out = super().output(outs, msg, display_id, cell_index)
+            if out is None:
+                return out
+            size = _output_size(out)
+            if size > self.output_budget:
+                outs.remove(out)
+                if cell_index not in self.truncated_cells:
+                    self.truncated_cells.add(cell_index)
+                    from nbformat.v4 import new_output
+
+                    outs.append(new_output("stream", name="stderr",
+                                           text="[grader: output truncated / salida truncada]\n"))
+                self.output_budget = max(self.output_budget - 100, 0)
+                return None
+            self.output_budget -= size
+            return out
+
+    return CappedClient(
+        nb,
+        timeout=args.cell_timeout,
+        kernel_name=args.kernel_name,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        record_timing=True,
+        startup_timeout=180,
+        resources={"metadata": {"path": args.workdir}},
+    )
+
+
+async def run(nb, args, info):
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from nbformat.v4 import new_code_cell
+
+    client = make_client(nb, args)
+    log = open(args.kernel_log, "wb")
+    client.reset_execution_trackers()
+    t0 = time.monotonic()
+    cell_times = []
+    try:
+        async with client.async_setup_kernel(stdout=log, stderr=log):
+            info["kernel_start_s"] = round(time.monotonic() - t0, 3)
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type != "code":
+                    continue
+                ts = time.monotonic()
+                try:
+                    await client.async_execute_cell(
+                        cell, index, execution_count=client.code_cells_executed + 1)
+                except CellTimeoutError:
+                    info["status"] = "timeout"
+                    info["message"] = f"cell {index + 1} exceeded {args.cell_timeout:g} s"
+                    info["timeout_cell"] = index
+                    return
+                finally:
+                    cell_times.append([index, round(time.monotonic() - ts, 3)])
+            info["execute_s"] = round(time.monotonic() - t0, 3)
+            if args.inputs:
+                dest = os.path.join(args.scratch, "predictions.npz")
+                collect = new_code_cell(COLLECT_TEMPLATE.format(
+                    pre=args.preprocess, model=args.model, inputs=args.inputs,
+                    batch=args.batch_size, dest=dest))
+                ts = time.monotonic()
+                nb.cells.append(collect)  # nbclient writes the cell back by index
+                try:
+                    await client.async_execute_cell(collect, len(nb.cells) - 1, store_history=False)
+                except CellTimeoutError:
+                    info["status"] = "timeout"
+                    info["message"] = f"predicting exceeded {args.cell_timeout:g} s"
+                    return
+                finally:
+                    nb.cells.pop()
+                info["collect_s"] = round(time.monotonic() - ts, 3)
+                errors = [o for o in collect.outputs if o.get("output_type") == "error"]
+                if errors:
+                    info["collect_error"] = {"ename": errors[0].get("ename", ""),
+                                             "evalue": str(errors[0].get("evalue", ""))[:2000]}
+                elif os.path.exists(dest):
+                    info["predictions_file"] = dest
+    except DeadKernelError as exc:
+        info["status"] = "crashed"
+        info["message"] = f"the kernel died: {exc}"[:2000]
+    finally:
+        info["cell_times"] = cell_times
+        info["truncated_cells"] = sorted(client.truncated_cells)
+        log.close()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--notebook", required=True)
+    p.add_argument("--workdir", required=True)
+    p.add_argument("--scratch", required=True, help="runner-only scratch dir")
+    p.add_argument("--out-fd", type=int, required=True)
+    p.add_argument("--kernel-name", required=True)
+    p.add_argument("--kernel-log", required=True)
+    p.add_argument("--cell-timeout", type=float, default=600)
+    p.add_argument("--output-cap", type=int, default=20_000_000, help="characters of outputs")
+    p.add_argument("--inputs", default="", help="npz of inputs to predict on")
+    p.add_argument("--preprocess", default="preprocess")
+    p.add_argument("--model", default="model")
+    p.add_argument("--batch-size", type=int, default=256)
+    args = p.parse_args(argv)
+    channel = protocol.open_channel(args.out_fd)
+    info = {"status": "ok", "message": ""}
+    blobs = {}
+    t0 = time.monotonic()
+    try:
+        import nbformat
+
+        nb = nbformat.read(args.notebook, as_version=4)
+        # Never trust the notebook's choice of kernel or its widget/execution metadata.
+        for key in ("kernelspec", "widgets"):
+            nb.metadata.pop(key, None)
+        asyncio.run(run(nb, args, info))
+        info["cell_errors"] = [
+            {"cell_index": i, "ename": o.get("ename", ""), "evalue": str(o.get("evalue", ""))[:2000]}
+            for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"
+        ]
+        buf = io.StringIO()
+        nbformat.write(nb, buf)
+        blobs["executed.ipynb"] = buf.getvalue().encode("utf-8")
+        pred = info.pop("predictions_file", None)
+        if pred:
+            with open(pred, "rb") as f:
+                blobs["predictions.npz"] = f.read()
+    except BaseException as exc:  # report, never die silently
+        info["status"] = "crashed"
+        info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]
+        info["traceback"] = traceback.format_exc()[-4000:]
+    info["runner_s"] = round(time.monotonic() - t0, 3)
+    protocol.write(channel, info, blobs)
+    sys.stdout.flush()
+    os._exit(0)  # don't wait for stray threads of the kernel client
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The one channel from the sandbox to the host: a header (JSON) and named binary blobs.
+
+The runner writes it to a pipe that the host created and that student code cannot reach
+(close-on-exec before the kernel starts, and the runner is made non-dumpable so /proc/<pid>/fd
+is closed to processes of the same uid). The host reads at most a capped number of bytes and
+parses with size and schema checks; nothing is ever unpickled.
+"""
+import json
+import os
+import struct
+
+MAGIC = b"GRADER-RESULT-1\n"
+_LEN = struct.Struct(">Q")
+MAX_HEADER = 1 << 20
+
+
+def open_channel(fd: int):
+    """Take over the result fd: not inherited by children, not reachable through /proc."""
+    os.set_inheritable(fd, False)
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
+    except Exception:
+        pass
+    return os.fdopen(fd, "wb", buffering=0)
+
+
+def encode(info: dict, blobs: dict) -> bytes:
+    header = json.dumps({"info": info, "blobs": [[k, len(v)] for k, v in blobs.items()]},
+                        default=str).encode()
+    return MAGIC + _LEN.pack(len(header)) + header + b"".join(blobs.values())
+
+
+def write(channel, info: dict, blobs: dict) -> None:
+    data = encode(info, blobs)
+    view = memoryview(data)
+    while view:
+        n = channel.write(view)
+        view = view[n:]
+    channel.close()
+
+
+class ProtocolError(ValueError):
+    pass
+
+
+def decode(data: bytes, max_blob: int) -> tuple:
+    """(info, blobs) from bytes the runner sent; raises ProtocolError on anything malformed."""
+    if not data.startswith(MAGIC):
+        raise ProtocolError("no result from the sandbox" if not data else "malformed result header")
+    pos = len(MAGIC)
+    if len(data) < pos + _LEN.size:
+        raise ProtocolError("truncated result")
+    (hlen,) = _LEN.unpack_from(data, pos)
+    pos += _LEN.size
+    if hlen > MAX_HEADER or len(data) < pos + hlen:
+        raise ProtocolError("result header too large or truncated")
+    try:
+        header = json.loads(data[pos:pos + hlen])
+    except ValueError as exc:
+        raise ProtocolError(f"result header is not JSON: {exc}") from None
+    pos += hlen
+    if not isinstance(header, dict) or not isinstance(header.get("info"), dict) \
+            or not isinstance(header.get("blobs"), list):
+        raise ProtocolError("result header has the wrong shape")
+    blobs = {}
+    for item in header["blobs"]:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)
+                and isinstance(item[1], int) and 0 <= item[1] <= max_blob):
+            raise ProtocolError("bad blob entry in result header")
+        name, size = item
+        if len(data) < pos + size:
+            raise ProtocolError(f"blob {name!r} truncated")
+        blobs[name] = data[pos:pos + size]
+        pos += size
+    return header["info"], blobs

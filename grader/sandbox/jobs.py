@@ -1,0 +1,157 @@
+"""The two kinds of sandboxed job, and the host's decoding of what came back.
+
+`run_notebook`: re-execute a whole notebook, then predict on the inputs we send (accuracy).
+`run_functions`: call extracted functions on test inputs (unit tests, seconds, no kernel).
+Everything returned is untrusted: sizes capped, arrays loaded with allow_pickle=False and
+only numeric dtypes kept, the runner's JSON checked field by field.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from ..model import CellError, RunOutput
+from ..runner import protocol
+from .launch import OUT_FD, Mount, SandboxOutcome, SandboxSpec, run_sandboxed
+from .session import KERNEL_NAME, SandboxSession
+
+IN = "/opt/grader/in"
+DATA = "/opt/grader/data"
+_STATUSES = {"ok", "error", "timeout", "memory", "crashed"}
+
+
+def _status(outcome: SandboxOutcome, info: dict, memory_mb: int, timeout_s: float) -> tuple[str, str]:
+    if outcome.oom_killed:
+        return "memory", f"memory limit {memory_mb} MB exceeded"
+    if outcome.timed_out:
+        return "timeout", f"time limit {timeout_s:g} s exceeded"
+    if outcome.pids_exhausted and info.get("status") != "ok":
+        return "crashed", "process limit reached (fork bomb?)"
+    status = info.get("status")
+    if status not in _STATUSES:
+        return "crashed", "the sandbox returned no result"
+    return status, str(info.get("message", ""))[:2000]
+
+
+def _arrays(blob: bytes | None) -> dict[str, np.ndarray]:
+    if not blob:
+        return {}
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            out = {}
+            for k in z.files:
+                try:
+                    a = z[k]
+                except ValueError:  # object arrays need pickle: refused
+                    continue
+                if a.dtype.kind in "biuf":
+                    out[k] = a
+            return out
+    except Exception:  # malformed npz from the sandbox: treat as no arrays
+        return {}
+
+
+def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float,
+            max_blob: int) -> tuple[RunOutput, dict[str, bytes]]:
+    try:
+        info, blobs = protocol.decode(outcome.result, max_blob)
+    except protocol.ProtocolError as exc:
+        info, blobs = {"status": "crashed", "message": str(exc)}, {}
+    status, message = _status(outcome, info, memory_mb, timeout_s)
+    if outcome.result_overflow:
+        message = (message + "; " if message else "") + "result larger than the output limit"
+    errors = []
+    for e in info.get("cell_errors", []) if isinstance(info.get("cell_errors"), list) else []:
+        if isinstance(e, dict) and isinstance(e.get("cell_index"), int):
+            errors.append(CellError(e["cell_index"], str(e.get("ename", ""))[:200],
+                                    str(e.get("evalue", ""))[:2000]))
+    clean_info = {k: v for k, v in info.items() if k not in ("cell_errors",)}
+    run = RunOutput(kind=kind, status=status, message=message, wall_s=outcome.wall_s,
+                    cell_errors=errors, info=clean_info, stderr_tail=outcome.log_tail[-3000:])
+    return run, blobs
+
+
+def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path]) -> tuple[list[Mount], str]:
+    mounts = [Mount(Path(src), f"{DATA}/{name}") for name, src in datasets.items()]
+    mapping = {name: f"{DATA}/{name}" for name in datasets}
+    (root / "in" / "offline.json").write_text(json.dumps(mapping))
+    return mounts, f"{IN}/offline.json"
+
+
+def run_notebook(session: SandboxSession, notebook: Path, *, name: str,
+                 extra_files: dict[str, Path] | None = None,
+                 datasets: dict[str, Path] | None = None,
+                 predict_inputs: dict[str, np.ndarray] | None = None,
+                 preprocess: str = "preprocess", model: str = "model", batch_size: int = 256,
+                 timeout_s: float = 1800, cell_timeout_s: float = 600, memory_mb: int = 4096,
+                 pids_max: int = 512, output_mb: int = 50) -> RunOutput:
+    """Re-execute `notebook` (with the student's other files beside it) in the sandbox."""
+    root = session.job_root(name)
+    try:
+        work = root / "job" / "work"
+        for rel, src in (extra_files or {}).items():
+            dest = work / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        nb_name = "submission.ipynb"
+        shutil.copyfile(notebook, work / nb_name)
+        mounts, offline = _offline_files(session, root, datasets or {})
+        mounts += [Mount(root / "in", IN)] + session.mounts()
+        argv = [str(session.kenv.python), "-m", "grader_runner.execute_notebook",
+                "--notebook", f"/job/work/{nb_name}", "--workdir", "/job/work",
+                "--scratch", "/job/scratch", "--out-fd", OUT_FD,
+                "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
+                "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
+                "--preprocess", preprocess, "--model", model, "--batch-size", str(batch_size)]
+        if predict_inputs:
+            np.savez(root / "in" / "predict.npz", **predict_inputs)
+            argv += ["--inputs", f"{IN}/predict.npz"]
+        spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
+                           env=session.env(offline), cwd="/job/work", timeout_s=timeout_s,
+                           memory_mb=memory_mb, pids_max=pids_max,
+                           max_result_bytes=output_mb << 20, log_path=root / "sandbox.log")
+        outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,
+                                limits_mechanism=session.limits_mechanism)
+        run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
+        run.info["limits"] = outcome.mechanism
+        run.arrays = _arrays(blobs.get("predictions.npz"))
+        if blobs.get("executed.ipynb"):
+            out = session.workroot / "executed" / f"{root.name}.ipynb"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(blobs["executed.ipynb"])
+            run.executed_notebook = out
+        return run
+    finally:
+        session.finish_job(root)
+
+
+def run_functions(session: SandboxSession, source: str, cases: list[dict],
+                  inputs: dict[str, np.ndarray], *, name: str, timeout_s: float = 60,
+                  memory_mb: int = 2048, pids_max: int = 64) -> RunOutput:
+    """Call extracted functions on `inputs` (no expected values are sent)."""
+    root = session.job_root(name)
+    try:
+        (root / "in" / "extracted.py").write_text(source, encoding="utf-8")
+        (root / "in" / "cases.json").write_text(json.dumps(cases))
+        np.savez(root / "in" / "inputs.npz", **inputs)
+        argv = [str(session.kenv.python), "-m", "grader_runner.call_functions",
+                "--source", f"{IN}/extracted.py", "--cases", f"{IN}/cases.json",
+                "--inputs", f"{IN}/inputs.npz", "--out-fd", OUT_FD,
+                "--case-timeout", str(max(2.0, timeout_s / 4)),
+                "--import-timeout", str(max(5.0, timeout_s * 0.6))]
+        spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=[Mount(root / "in", IN)] + session.mounts(),
+                           env=session.env(), cwd="/job/work", timeout_s=timeout_s,
+                           memory_mb=memory_mb, pids_max=pids_max, max_result_bytes=16 << 20,
+                           log_path=root / "sandbox.log")
+        outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,
+                                limits_mechanism=session.limits_mechanism)
+        run, blobs = _decode(outcome, "functions", memory_mb, timeout_s, 16 << 20)
+        run.info["limits"] = outcome.mechanism
+        run.arrays = _arrays(blobs.get("results.npz"))
+        return run
+    finally:
+        session.finish_job(root)
