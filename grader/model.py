@@ -29,6 +29,7 @@ class Submission:
     size: int | None = None
     submitted_at: datetime | None = None  # the zip entry's timestamp (local time of the zip)
     files: list[str] = field(default_factory=list)  # every file the student handed in
+    paths: dict[str, Path] = field(default_factory=dict)  # handed-in file (relative) -> where it is
     notes: list[str] = field(default_factory=list)  # for the instructor, e.g. the notebook choice
 
     @property
@@ -75,6 +76,7 @@ class CheckResult:
     passed: bool
     message: str  # for the student, in the run's language
     details: list[str] = field(default_factory=list)  # e.g. one line per failed test case
+    title: str = ""  # the rubric's name for the check, in the run's language
 
 
 @dataclass

@@ -1,0 +1,231 @@
+"""Safe extraction of the Moodle download: no file outside the target, no zip bomb, no half result.
+
+The zip holds files chosen by students, so it is untrusted: every entry name is checked (no
+absolute path, drive letter, ``..`` component or symlink), sizes are checked as declared AND as
+really decompressed (declared sizes can lie), and everything is written into a temporary folder
+beside the target that replaces the target only when the whole archive went through. So a
+target that exists is always a complete extraction. Files keep their exact bytes and the entry's
+timestamp as mtime (the submission time Moodle wrote).
+"""
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+import unicodedata
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from ..errors import IngestError, UnsafeArchive
+
+_GiB, _MiB = 1 << 30, 1 << 20
+_CHUNK = 1 << 20
+_UTF8_FLAG = 0x800
+_ENCRYPTED_FLAG = 0x1
+_DRIVE = re.compile(r"^[A-Za-z]:")
+
+#: Folders and files that operating systems and Jupyter add, never handed in on purpose.
+JUNK_DIRS = frozenset({"__MACOSX", ".ipynb_checkpoints"})
+JUNK_FILES = frozenset({".DS_Store", "Thumbs.db"})
+
+
+@dataclass(frozen=True)
+class ExtractLimits:
+    """Zip-bomb limits: far above any real class download, far below a full disk."""
+
+    max_total_bytes: int = 4 * _GiB  # all entries, uncompressed
+    max_file_bytes: int = 512 * _MiB  # one entry, uncompressed
+    max_entries: int = 20_000
+    max_ratio: float = 200.0  # uncompressed / compressed ...
+    ratio_min_bytes: int = 1 * _MiB  # ... checked for entries larger than this
+
+
+@dataclass(frozen=True)
+class ExtractedFile:
+    name: str  # relative, "/"-separated, NFC
+    path: Path  # where it is now (inside the final target)
+    size: int
+    mtime: datetime | None  # the entry's timestamp (local time of the zip); None if invalid
+
+
+@dataclass
+class Extraction:
+    target: Path
+    files: list[ExtractedFile] = field(default_factory=list)
+    dirs: list[str] = field(default_factory=list)  # directory entries, without the trailing "/"
+    skipped: list[str] = field(default_factory=list)  # junk entries, not extracted
+
+
+def junk_root(relpath: str) -> str | None:
+    """The junk part of a relative path (``a/__MACOSX/`` or ``a/.DS_Store``), or None."""
+    parts = relpath.strip("/").split("/")
+    for i, part in enumerate(parts):
+        if part in JUNK_DIRS:
+            return "/".join(parts[: i + 1]) + "/"
+    return relpath if parts[-1] in JUNK_FILES else None
+
+
+def entry_name(info: zipfile.ZipInfo) -> str:
+    """The entry's real name: zips often hold UTF-8 names without the UTF-8 flag, which Python
+    then decodes as cp437 ("JosÚ"); undo that when the bytes are valid UTF-8. NFC."""
+    name = info.filename
+    if not info.flag_bits & _UTF8_FLAG:
+        try:
+            name = name.encode("cp437").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return unicodedata.normalize("NFC", name)
+
+
+def _safe_parts(name: str, info: zipfile.ZipInfo) -> list[str]:
+    """The path components of an entry, or UnsafeArchive if it could land outside the target.
+    Backslashes count as separators too (zips made on Windows; "..\\x" is a traversal there)."""
+    path = name.replace("\\", "/")
+    if path.startswith("/") or _DRIVE.match(path):
+        raise UnsafeArchive(f"zip entry {name!r} has an absolute path; refusing the archive")
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafeArchive(f"zip entry {name!r} contains '..' (path traversal); refusing the archive")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise UnsafeArchive(f"zip entry {name!r} is a symbolic link; refusing the archive")
+    if not parts:
+        raise UnsafeArchive(f"zip entry {name!r} has an empty name; refusing the archive")
+    return parts
+
+
+def _check_declared(name: str, info: zipfile.ZipInfo, total: int, lim: ExtractLimits) -> None:
+    size, packed = info.file_size, info.compress_size
+    if size > lim.max_file_bytes:
+        raise UnsafeArchive(f"zip entry {name!r} declares {size:,} bytes uncompressed; "
+                            f"the limit per file is {lim.max_file_bytes:,} (zip bomb?)")
+    if total > lim.max_total_bytes:
+        raise UnsafeArchive(f"the archive declares {total:,} bytes uncompressed in all (reached at "
+                            f"{name!r}); the limit is {lim.max_total_bytes:,} (zip bomb?)")
+    if size > lim.ratio_min_bytes and size > lim.max_ratio * packed:
+        ratio = f"{size / packed:,.0f}" if packed else "infinite"
+        raise UnsafeArchive(f"zip entry {name!r} declares a compression ratio of {ratio} "
+                            f"({packed:,} -> {size:,} bytes); the limit is {lim.max_ratio:g} (zip bomb?)")
+
+
+def _timestamp(info: zipfile.ZipInfo) -> datetime | None:
+    try:
+        return datetime(*info.date_time)
+    except (ValueError, TypeError):
+        return None
+
+
+def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, dest: Path,
+                lim: ExtractLimits) -> int:
+    """Write one entry, counting the real bytes; returns the bytes written.
+
+    The real size may not exceed the declared one, so the checks on declared sizes (per file,
+    total, ratio) bound what really lands on disk."""
+    # zipfile stops reading at the declared size, and a lying header would then only show up as
+    # a bad CRC (or not at all). Let it read one byte past every limit and count ourselves.
+    probe = copy.copy(info)
+    probe.file_size = min(lim.max_file_bytes, lim.max_total_bytes) + 1
+    written = 0
+    with zf.open(probe) as src, open(dest, "xb") as out:
+        while chunk := src.read(_CHUNK):
+            written += len(chunk)
+            if written > info.file_size:
+                raise UnsafeArchive(f"zip entry {name!r} holds more than the {info.file_size:,} "
+                                    "bytes its header declares (zip bomb?)")
+            out.write(chunk)
+    if written != info.file_size:
+        raise IngestError(f"zip entry {name!r} holds {written:,} bytes but its header declares "
+                          f"{info.file_size:,}; the archive is corrupt")
+    return written
+
+
+def _plan(zf: zipfile.ZipFile, lim: ExtractLimits) -> list[tuple[zipfile.ZipInfo, str, list[str]]]:
+    """Check every entry before writing anything; returns (info, name, parts) for each."""
+    infos = zf.infolist()
+    if len(infos) > lim.max_entries:
+        raise UnsafeArchive(f"the archive has {len(infos):,} entries; the limit is {lim.max_entries:,}")
+    plan, seen, total = [], set(), 0
+    for info in infos:
+        name = entry_name(info)
+        parts = _safe_parts(name, info)
+        key = "/".join(parts)
+        if key in seen:
+            raise UnsafeArchive(f"zip entry {name!r} appears more than once; refusing the archive")
+        seen.add(key)
+        if junk_root(key) is None and not info.is_dir():
+            if info.flag_bits & _ENCRYPTED_FLAG:
+                raise IngestError(f"zip entry {name!r} is encrypted; download the submissions again "
+                                  "without a password")
+            total += info.file_size
+            _check_declared(name, info, total, lim)
+        plan.append((info, name, parts))
+    return plan
+
+
+def extract_zip(archive: Path, target: Path, limits: ExtractLimits = ExtractLimits(),
+                precheck: Callable[[list[str]], None] | None = None) -> Extraction:
+    """Extract `archive` into `target`, replacing a previous extraction only on success.
+
+    `precheck` gets the names that will be extracted (directories end in "/") before anything
+    is written, and may raise to refuse the archive (e.g. "no Moodle submission in it").
+    """
+    archive, target = Path(archive), Path(target)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except FileNotFoundError:
+        raise IngestError(f"{archive}: no such file") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise IngestError(f"{archive} is not a readable zip file ({e})") from None
+    with zf:
+        plan = _plan(zf, limits)
+        keep = [(i, n, p) for i, n, p in plan if junk_root("/".join(p)) is None]
+        if precheck is not None:
+            precheck(["/".join(p) + ("/" if i.is_dir() else "") for i, _, p in keep])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+        try:
+            result = Extraction(target=target)
+            result.skipped = sorted({junk_root("/".join(p)) for _, _, p in plan} - {None})
+            for info, name, parts in keep:
+                dest = tmp.joinpath(*parts)
+                key = "/".join(parts)
+                try:
+                    if info.is_dir():
+                        dest.mkdir(parents=True, exist_ok=True)
+                        result.dirs.append(key)
+                        continue
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    size = _copy_entry(zf, info, name, dest, limits)
+                except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as e:
+                    raise IngestError(f"zip entry {name!r} cannot be read ({e}); "
+                                      "the archive is corrupt or uses an unsupported feature") from None
+                except OSError as e:
+                    raise IngestError(f"zip entry {name!r} cannot be written ({e})") from None
+                mtime = _timestamp(info)
+                if mtime is not None:
+                    stamp = time.mktime(mtime.timetuple())
+                    os.utime(dest, (stamp, stamp))
+                result.files.append(ExtractedFile(key, target.joinpath(*parts), size, mtime))
+            _replace(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    return result
+
+
+def _replace(new: Path, target: Path) -> None:
+    """Put `new` at `target`; an old `target` is moved aside first and deleted after, so the
+    path holds either the old or the new complete extraction (or, for an instant, nothing)."""
+    old = None
+    if target.exists() or target.is_symlink():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.rename(target, old / "x")
+    os.rename(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
