@@ -1,0 +1,19 @@
+"""Host-side judges: compare what the sandbox returned with expectations that never leave the host.
+
+One module per job: extract (functions out of a notebook, no execution), cases + reference (unit
+test inputs and the expected answers), unit, executed, claimed, accuracy (the judges).
+"""
+from __future__ import annotations
+
+from .accuracy import judge_accuracy
+from .cases import UnitCase, build_suite
+from .claimed import find_claimed_accuracy, judge_claimed
+from .executed import check_executed
+from .extract import Extraction, extract_functions
+from .reference import expected
+from .unit import judge_unit
+
+__all__ = [
+    "Extraction", "UnitCase", "build_suite", "check_executed", "expected", "extract_functions",
+    "find_claimed_accuracy", "judge_accuracy", "judge_claimed", "judge_unit",
+]

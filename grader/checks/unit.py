@@ -1,0 +1,153 @@
+"""Judge the sandbox's answers to a unit-test suite against the host's reference answers.
+
+The sandbox only ran the student's function on the cases' inputs; every comparison happens here.
+RunOutput fields read: status, arrays[case.id], info["cases"][case.id] = {ok, ename, evalue},
+info["module_error"] = {ename, evalue} | None, info["missing"] = [function names].
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..messages import tr
+from ..model import CheckResult, RunOutput
+from .cases import UnitCase
+from .extract import Extraction
+from .hints import diagnose
+from .reference import expected as reference_answer
+from .text import clean
+
+if TYPE_CHECKING:  # type hints only: the judges need no pydantic at run time
+    from ..rubric import UnitTestCheck
+
+MESSAGES = {
+    "all_passed": {"es": "`{fn}`: los {total} casos de prueba son correctos.",
+                   "en": "`{fn}`: all {total} test cases pass."},
+    "some_failed": {"es": "`{fn}`: {passed} de {total} casos de prueba correctos.",
+                    "en": "`{fn}`: {passed} of {total} test cases pass."},
+    "missing_function": {
+        "es": "No se encontró la función `{fn}` en el cuaderno: defínela con `def {fn}(...)` en una celda de "
+              "código, al nivel superior (no dentro de otra función ni de un bucle).",
+        "en": "The function `{fn}` was not found in the notebook: define it with `def {fn}(...)` in a code "
+              "cell, at the top level (not inside another function or a loop)."},
+    "module_error": {
+        "es": "No se pudo cargar `{fn}` con lo que usa (importaciones, funciones auxiliares, constantes): "
+              "{ename}: {evalue}. ¿Usa la función variables que solo existen tras entrenar o cargar datos?",
+        "en": "`{fn}` could not be loaded with what it uses (imports, helper functions, constants): "
+              "{ename}: {evalue}. Does the function use variables that exist only after training or loading data?"},
+    "timeout": {"es": "Las pruebas de `{fn}` no terminaron a tiempo (¿un bucle infinito o un cálculo enorme?).",
+                "en": "The tests of `{fn}` did not finish in time (an endless loop or a huge computation?)."},
+    "memory": {"es": "Las pruebas de `{fn}` agotaron la memoria.",
+               "en": "The tests of `{fn}` ran out of memory."},
+    "crashed": {"es": "El proceso que probaba `{fn}` terminó de forma inesperada.",
+                "en": "The process testing `{fn}` ended unexpectedly."},
+    "raised": {"es": "{what}: {call} lanzó {ename}: {evalue}",
+               "en": "{what}: {call} raised {ename}: {evalue}"},
+    "no_result": {"es": "{what}: {call} no devolvió un array de números (¿falta el return?)",
+                  "en": "{what}: {call} did not return an array of numbers (missing return?)"},
+    "not_run": {"es": "{what}: {call} no llegó a terminar",
+                "en": "{what}: {call} did not finish"},
+    "shape": {"es": "{what}: {call} devolvió un array de forma {got}; se esperaba forma {want}",
+              "en": "{what}: {call} returned an array of shape {got}; expected shape {want}"},
+    "not_finite": {"es": "{what}: {call} devolvió {got} (contiene {bad}); se esperaba {want}",
+                   "en": "{what}: {call} returned {got} (it contains {bad}); expected {want}"},
+    "wrong": {"es": "{what}: {call} devolvió {got}; se esperaba {want}",
+              "en": "{what}: {call} returned {got}; expected {want}"},
+    "hint": {"es": "  Pista: {hint}.", "en": "  Hint: {hint}."},
+    "matrix": {"es": "matriz {shape}", "en": "array {shape}"},
+}
+
+
+def judge_unit(check: UnitTestCheck, cases: list[UnitCase], run: RunOutput, lang: str = "es",
+               extraction: Extraction | None = None) -> CheckResult:
+    """Score one function's suite; `extraction` adds the functions the host saw missing."""
+    if not cases:
+        raise ValueError(f"check {check.id!r}: the suite has no cases")
+    fn = check.function
+    info = run.info if isinstance(run.info, dict) else {}
+    missing = set(_strings(info.get("missing"))) | set(getattr(extraction, "missing", []) or [])
+
+    def result(passed: int, message: str, details: list[str] | None = None) -> CheckResult:
+        total = len(cases)
+        if check.partial == "all_or_nothing":
+            points = check.points if passed == total else 0.0
+        else:
+            points = round(check.points * passed / total, 2)
+        return CheckResult(check.id, points, check.points, passed == total, message, details or [])
+
+    if fn in missing:
+        return result(0, tr(MESSAGES, "missing_function", lang, fn=fn))
+    module_error = info.get("module_error")
+    if isinstance(module_error, dict):
+        return result(0, tr(MESSAGES, "module_error", lang, fn=fn, ename=clean(module_error.get("ename"), 60),
+                            evalue=clean(module_error.get("evalue"))))
+
+    case_info = info.get("cases") if isinstance(info.get("cases"), dict) else {}
+    passed, details, hints = 0, [], []
+    for case in cases:
+        line, hint = _judge_case(check, case, run, case_info.get(case.id), lang)
+        if line is None:
+            passed += 1
+            continue
+        details.append(line)
+        if hint and hint not in hints:
+            hints.append(hint)
+            details.append(tr(MESSAGES, "hint", lang, hint=hint))
+    summary = tr(MESSAGES, "all_passed" if passed == len(cases) else "some_failed", lang,
+                 fn=fn, passed=passed, total=len(cases))
+    status_key = {"timeout": "timeout", "memory": "memory", "crashed": "crashed", "error": "crashed"}.get(run.status)
+    if status_key and passed < len(cases):
+        summary = tr(MESSAGES, status_key, lang, fn=fn) + " " + summary
+    return result(passed, summary, details)
+
+
+def _judge_case(check: UnitTestCheck, case: UnitCase, run: RunOutput, info, lang: str) -> tuple[str | None, str | None]:
+    """(None, None) when the case passes, else (the line for the student, a hint or None)."""
+    what = case.description.get(lang) or case.description.get("es") or case.id
+    call = _call(case, lang)
+    fallback = case.hint.get(lang) or case.hint.get("es")
+    info = info if isinstance(info, dict) else {}
+    out = run.arrays.get(case.id) if isinstance(run.arrays, dict) else None
+    if info.get("ok") is False:
+        return tr(MESSAGES, "raised", lang, what=what, call=call, ename=clean(info.get("ename"), 60),
+                  evalue=clean(info.get("evalue"))), fallback
+    if out is None:
+        key = "no_result" if info.get("ok") or run.status == "ok" else "not_run"
+        return tr(MESSAGES, key, lang, what=what, call=call), None
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
+        return tr(MESSAGES, "no_result", lang, what=what, call=call), None
+    out = out.astype(np.float64)
+    want = reference_answer(case)
+    if want.ndim == 0 and out.size == 1:
+        out = out.reshape(())
+    elif out.shape != want.shape:
+        return tr(MESSAGES, "shape", lang, what=what, call=call, got=out.shape, want=want.shape), fallback
+    if not np.all(np.isfinite(out)):
+        bad = (" and " if lang == "en" else " y ").join(
+            k for k, m in (("NaN", np.isnan(out)), ("inf", np.isinf(out))) if m.any())
+        return tr(MESSAGES, "not_finite", lang, what=what, call=call, got=_fmt(out), bad=bad, want=_fmt(want)), fallback
+    if np.allclose(out, want, rtol=check.rtol, atol=check.atol):
+        return None, None
+    hint = diagnose(case, out, want, lang) or fallback
+    return tr(MESSAGES, "wrong", lang, what=what, call=call, got=_fmt(out), want=_fmt(want)), hint
+
+
+def _call(case: UnitCase, lang: str) -> str:
+    """`softmax([3, -2, 6])` for small vectors, `cross_entropy(array (10, 6), array (10, 6))` otherwise."""
+    parts = []
+    for a in case.args:
+        if a.ndim == 1 and a.size <= 6:
+            parts.append("[" + ", ".join(f"{v:g}" for v in a) + "]")
+        else:
+            parts.append(tr(MESSAGES, "matrix", lang, shape=a.shape))
+    return f"{case.function}({', '.join(parts)})"
+
+
+def _fmt(a: np.ndarray) -> str:
+    text = np.array2string(a, precision=4, suppress_small=True, threshold=12, edgeitems=2, max_line_width=10_000)
+    return " ".join(text.split())
+
+
+def _strings(value) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -1,0 +1,79 @@
+"""find_claimed_accuracy / judge_claimed: what the notebook shows vs what re-execution gives."""
+from __future__ import annotations
+
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+from grader.checks import find_claimed_accuracy, judge_claimed
+from grader.rubric import ClaimedAccuracyCheck
+
+CHECK = ClaimedAccuracyCheck(id="claimed_accuracy", kind="claimed_accuracy", points=0, tolerance=0.05)
+
+# Keras 3 in Jupyter: colours, \r redraws and \b, one final line per epoch.
+FIT_VAL = ("Epoch 1/2\n\x1b[1m1875/1875\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m5s\x1b[0m "
+           "2ms/step - accuracy: 0.8812 - loss: 0.4012 - val_accuracy: 0.9601 - val_loss: 0.1300\nEpoch 2/2\n"
+           "\r   1/1875 ━━━━━━━━━━━━━━━━━━━━ 1s 1ms/step - accuracy: 1.0000 - loss: 0.0100\b\b\b\r"
+           "1875/1875 ━━━━━━━━━━━━━━━━━━━━ 5s 2ms/step - accuracy: 0.9655 - loss: 0.1120 - val_accuracy: 0.9702 - val_loss: 0.1000\n")
+FIT = "Epoch 1/1\n1875/1875 ━━━━━━━━━━━━━━━━━━━━ 5s 2ms/step - accuracy: 0.9955 - loss: 0.0200\n"
+EVALUATE = "\x1b[1m313/313\x1b[0m \x1b[32m━━━━━━━━━━━━━━━━━━━━\x1b[0m\x1b[37m\x1b[0m \x1b[1m1s\x1b[0m 2ms/step - accuracy: 0.9712 - loss: 0.0934\n"
+EVALUATE_KERAS2 = "313/313 [==============================] - 1s 3ms/step - loss: 0.0309 - accuracy: 0.9903\n"
+
+
+def nb(*cells):
+    return new_notebook(cells=[new_code_cell(src, outputs=outs, execution_count=i + 1)
+                               for i, (src, outs) in enumerate(cells)])
+
+
+def stream(text):
+    return new_output("stream", name="stdout", text=text)
+
+
+def result(text):
+    return new_output("execute_result", data={"text/plain": text}, execution_count=1)
+
+
+@pytest.mark.parametrize("notebook,claimed", [
+    (nb(("model.fit(x, y, epochs=2, validation_data=(x_test, y_test))", [stream(FIT_VAL)])), None),
+    (nb(("model.fit(x, y, epochs=1)", [stream(FIT)])), None),
+    (nb(("model.fit(x, y, epochs=1)", [stream(FIT + FIT.splitlines()[1] + "\n")])), None),  # a repeated bar
+    (nb(("model.fit(x, y, epochs=1)", [stream(FIT)]),
+        ("model.evaluate(x_test, y_test)", [stream(EVALUATE), result("[0.0934000015258789, 0.9711999893188477]")])),
+     0.9711999893188477),
+    (nb(("model.fit(x, y, epochs=1)\nmodel.evaluate(x_test, y_test)", [stream(FIT + EVALUATE_KERAS2)])), 0.9903),
+    (nb(("model.evaluate(x_test, y_test)", [stream(EVALUATE[:60]),
+                                             new_output("stream", name="stderr", text="W0000 cpu_feature_guard\n"),
+                                             stream(EVALUATE[60:])])), 0.9712),
+    (nb(("print(f'Test loss: {l:.3f}, Test accuracy: {a:.3f}')", [stream("Test loss: 0.081, Test accuracy: 0.974\n")])), 0.974),
+    (nb(("print(...)", [stream("Exactitud en test: 97,4 %\n")])), 0.974),
+    (nb(("print(...)", [stream("Train acc: 0.99, Test acc: 0.981\n")])), 0.981),
+    (nb(("print(...)", [stream("test_acc = 0.97\n")])), 0.97),
+    (nb(("test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)\ntest_acc", [result("0.9721")])), 0.9721),
+    (nb(("model.evaluate(x_test, y_test, return_dict=True)", [result("{'accuracy': 0.9712, 'loss': 0.0934}")])), 0.9712),
+    (nb(("print(model.evaluate(x_test, y_test, verbose=0))", [stream("[0.0934, 0.9712]\n")])), 0.9712),
+    (nb(("print('accuracy:', acc)", [stream("accuracy: 0.95\n")]),
+        ("print(...)", [stream("Precisión en el conjunto de prueba: 0.96\n")])), 0.96),  # test-labelled wins
+    (nb(("print(...)", [stream("Test accuracy: 0.95\n")]), ("print(...)", [stream("Test accuracy: 0.98\n")])), 0.98),
+    (nb(("print(...)", [stream("precision: 0.5\n")])), None),  # another metric
+    (nb(("print('hola')", [stream("hola\n")])), None),
+])
+def test_find_claimed_accuracy(notebook, claimed):
+    found = find_claimed_accuracy(notebook)
+    assert found == (pytest.approx(claimed) if claimed is not None else None)
+
+
+def test_mismatch_is_flagged_with_both_numbers():
+    res, flags = judge_claimed(CHECK, 0.9712, 0.90, "es")
+    assert flags == ["claimed_accuracy_mismatch"] and not res.passed and res.points == 0
+    assert "(97,1 %)" in res.message and "(90 %)" in res.message and "7,1 puntos" in res.message
+
+
+def test_within_tolerance_passes():
+    res, flags = judge_claimed(CHECK, 0.9712, 0.95, "en")
+    assert flags == [] and res.passed and "(97.1 %)" in res.message
+
+
+def test_no_claim_and_unverified_claim_are_flags_not_failures():
+    res, flags = judge_claimed(CHECK, None, 0.95, "es")
+    assert flags == ["no_claimed_accuracy"] and res.passed and "model.evaluate" in res.message
+    res, flags = judge_claimed(CHECK, 0.97, None, "es")
+    assert flags == ["claimed_accuracy_unverified"] and res.passed
