@@ -1,0 +1,1 @@
+"""Instructor-side authoring: turn an nbgrader-format source notebook into the student template."""
