@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -82,7 +82,7 @@ def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path
     return mounts, f"{IN}/offline.json"
 
 
-def run_notebook(session: SandboxSession, notebook: Path, *, name: str,
+def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook_rel: str = "",
                  extra_files: dict[str, Path] | None = None,
                  datasets: dict[str, Path] | None = None,
                  predict_inputs: dict[str, np.ndarray] | None = None,
@@ -97,12 +97,17 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str,
             dest = work / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dest)
-        nb_name = "submission.ipynb"
-        shutil.copyfile(notebook, work / nb_name)
+        # The notebook keeps its place among the student's files, so relative paths still work.
+        rel = PurePosixPath(notebook_rel or notebook.name)
+        if rel.is_absolute() or ".." in rel.parts:
+            rel = PurePosixPath(notebook.name)
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(notebook, work / rel)
+        nb_dir = str(PurePosixPath("/job/work") / rel.parent)
         mounts, offline = _offline_files(session, root, datasets or {})
         mounts += [Mount(root / "in", IN)] + session.mounts()
         argv = [str(session.kenv.python), "-m", "grader_runner.execute_notebook",
-                "--notebook", f"/job/work/{nb_name}", "--workdir", "/job/work",
+                "--notebook", f"/job/work/{rel}", "--workdir", nb_dir,
                 "--scratch", "/job/scratch", "--out-fd", OUT_FD,
                 "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
                 "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
@@ -111,7 +116,7 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str,
             np.savez(root / "in" / "predict.npz", **predict_inputs)
             argv += ["--inputs", f"{IN}/predict.npz"]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
-                           env=session.env(offline), cwd="/job/work", timeout_s=timeout_s,
+                           env=session.env(offline), cwd=nb_dir, timeout_s=timeout_s,
                            memory_mb=memory_mb, pids_max=pids_max,
                            max_result_bytes=output_mb << 20, log_path=root / "sandbox.log")
         outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,

@@ -105,7 +105,9 @@ def bwrap_argv(spec: SandboxSpec, kenv: KernelEnv, support: Path) -> list[str]:
             a += ["--ro-bind", str(p), str(p)]
     for m in spec.mounts:
         a += ["--bind" if m.rw else "--ro-bind", str(m.src), m.dest]
-    a += ["--bind", str(spec.job_dir), JOB, "--chdir", spec.cwd, "--clearenv"]
+    a += ["--bind", str(spec.job_dir), JOB,
+          "--remount-ro", "/",  # the sandbox's own root: nothing writable but /job and /tmp
+          "--chdir", spec.cwd, "--clearenv"]
     for k, v in spec.env.items():
         a += ["--setenv", k, v]
     return a + ["--"] + spec.argv

@@ -1,0 +1,171 @@
+"""The instructor's batch: ingest the Moodle download, grade every submission in parallel,
+write results.jsonl and the Moodle worksheet. One bad notebook never costs the batch.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import RubricError
+from .export.atomic import write_atomic
+from .export.results_jsonl import dumps_row, write_results
+from .export.worksheet import write_worksheet
+from .grade import CATALOG, GradeContext, _zero_checks, grade_submission
+from .ingest import ingest
+from .messages import tr
+from .model import Result, Submission
+from .rubric import ClaimedAccuracyCheck, Rubric
+from .sandbox import SandboxSession
+
+
+@dataclass
+class BatchOptions:
+    workers: int | None = None  # None: what the machine can take
+    lang: str | None = None  # None: the rubric's
+    python: str | None = None  # kernel interpreter; None: the grader's own
+    sandboxed: bool = True
+    keep_jobs: bool = False
+    limits_mechanism: str | None = None
+
+
+@dataclass
+class BatchReport:
+    out_dir: Path
+    results: list[Result]
+    pairs: list[tuple[Submission, Result]]
+    ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+    wall_s: float = 0.0
+    workers: int = 1
+
+
+def default_workers(memory_mb: int) -> int:
+    """As many parallel jobs as cores, but no more than the memory limits fit in RAM."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        import psutil
+
+        avail_mb = psutil.virtual_memory().available >> 20
+    except Exception:
+        avail_mb = memory_mb * cpus
+    return max(1, min(cpus, avail_mb // max(memory_mb, 1)))
+
+
+def load_data(rubric: Rubric) -> dict:
+    """Resolve the rubric's data: keras files for the sandbox, hidden test set for the host."""
+    from .data.standin import ensure_mnist_standin
+
+    standin = None
+    datasets: dict[str, Path] = {}
+    for name, value in rubric.data.keras_datasets.items():
+        if value == "standin":
+            if name != "mnist.npz":
+                raise RubricError(f"data.keras_datasets.{name}: no stand-in exists for it; give a path")
+            standin = standin or ensure_mnist_standin()
+            datasets[name] = standin["mnist.npz"]
+        else:
+            p = rubric.resolve_path(value)
+            if not p.is_file():
+                raise RubricError(f"data.keras_datasets.{name}: file not found: {p}")
+            datasets[name] = p
+    if rubric.data.hidden_test == "standin":
+        standin = standin or ensure_mnist_standin()
+        hidden_path = standin["hidden"]
+    else:
+        hidden_path = rubric.resolve_path(rubric.data.hidden_test)
+    try:
+        with np.load(hidden_path, allow_pickle=False) as z:
+            hx, hy = z["x"], z["y"]
+    except FileNotFoundError:
+        raise RubricError(f"data.hidden_test: file not found: {hidden_path}") from None
+    except KeyError:
+        raise RubricError(f"data.hidden_test: {hidden_path} must hold arrays 'x' and 'y'") from None
+    if len(hx) != len(hy):
+        raise RubricError(f"data.hidden_test: x has {len(hx)} rows but y has {len(hy)}")
+    out = {"datasets": datasets, "hidden_x": hx, "hidden_y": hy, "public_x": None, "public_y": None,
+           "hidden_path": str(hidden_path)}
+    claimed = [c for c in rubric.checks if isinstance(c, ClaimedAccuracyCheck)]
+    if claimed and claimed[0].dataset in datasets:
+        with np.load(datasets[claimed[0].dataset], allow_pickle=False) as z:
+            if "x_test" in z.files and "y_test" in z.files:
+                out["public_x"], out["public_y"] = z["x_test"], z["y_test"]
+    return out
+
+
+def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions,
+                on_result=None, on_start=None) -> BatchReport:
+    t0 = time.monotonic()
+    lang = opts.lang or rubric.lang
+    out_dir = Path(out_root) / rubric.assignment
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = ingest(Path(source), rubric.assignment, out_dir, preferred=rubric.notebook.preferred)
+    data = load_data(rubric)
+    workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb),
+                         len(report.submissions) or 1))
+    cpus = os.cpu_count() or 1
+    threads = rubric.limits.threads or max(1, cpus // workers)
+    session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed,
+                                    keep_jobs=opts.keep_jobs,
+                                    limits_mechanism=opts.limits_mechanism, threads=threads)
+    ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data["datasets"],
+                       hidden_x=data["hidden_x"], hidden_y=data["hidden_y"],
+                       public_x=data["public_x"], public_y=data["public_y"],
+                       executed_dir=out_dir / "executed")
+    partial = out_dir / "results.partial.jsonl"
+    results: dict[str, Result] = {}
+    if on_start:
+        on_start(len(report.submissions))
+    try:
+        with open(partial, "w", encoding="utf-8") as part, ThreadPoolExecutor(workers) as pool:
+            futures = {pool.submit(_safe_grade, sub, ctx): sub for sub in report.submissions}
+            for fut in as_completed(futures):
+                res = fut.result()
+                results[res.participant_id] = res
+                part.write(dumps_row(res) + "\n")
+                part.flush()
+                if on_result:
+                    on_result(res)
+    finally:
+        session.close()
+    pairs = [(s, results[s.participant_id]) for s in report.submissions]
+    ordered = [r for _, r in pairs]
+    files = {
+        "results": write_results(out_dir / "results.jsonl", ordered),
+        "worksheet": write_worksheet(out_dir / "moodle_grading_worksheet.csv", pairs, lang),
+    }
+    files["run"] = write_atomic(out_dir / "run.json", json.dumps({
+        "grader_version": __version__, "assignment": rubric.assignment, "rubric": rubric.source,
+        "rubric_resolved": rubric.model_dump(mode="json", exclude={"source"}),
+        "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
+        "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
+        "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
+        "datasets": {k: str(v) for k, v in data["datasets"].items()},
+        "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
+        "wall_s": round(time.monotonic() - t0, 2),
+        "ignored": report.ignored, "warnings": report.warnings,
+    }, indent=1, ensure_ascii=False))
+    partial.unlink(missing_ok=True)
+    return BatchReport(out_dir=out_dir, results=ordered, pairs=pairs, ignored=report.ignored,
+                       warnings=report.warnings, files=files,
+                       wall_s=round(time.monotonic() - t0, 2), workers=workers)
+
+
+def _safe_grade(sub: Submission, ctx: GradeContext) -> Result:
+    """Whatever happens (a bug of ours included), the submission gets a row."""
+    try:
+        return grade_submission(sub, ctx)
+    except Exception:
+        return Result.failed(sub, "error", tr(CATALOG, "internal", ctx.lang), ctx.rubric.max_grade,
+                             detail=traceback.format_exc()[-6000:],
+                             checks=_zero_checks(ctx.rubric, ctx.lang))

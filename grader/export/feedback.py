@@ -1,0 +1,47 @@
+"""The feedback a student reads in Moodle: grade, status, one line per check with its points.
+
+HTML through jinja2 with autoescaping (student-controlled text such as exception messages
+ends up in here). Tracebacks and sandbox logs never do: those are for the instructor only.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from ..messages import fmt_num, tr
+from ..model import Result
+
+CATALOG = {
+    "grade": {"es": "Nota", "en": "Grade"},
+    "notebook": {"es": "Notebook corregido", "en": "Graded notebook"},
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _template():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env.filters["code"] = _code
+    return env.get_template("feedback.html.j2")
+
+
+def _code(text: str):
+    """Escape, then show `name` as <code>name</code> (messages mark code with backticks)."""
+    from markupsafe import Markup, escape
+
+    parts = str(escape(text)).split("`")
+    if len(parts) % 2 == 0:  # unbalanced backticks: leave them as they are
+        return Markup("`".join(parts))
+    return Markup("".join(p if i % 2 == 0 else f"<code>{p}</code>" for i, p in enumerate(parts)))
+
+
+def feedback_html(res: Result, lang: str) -> str:
+    return _template().render(
+        t={k: tr(CATALOG, k, lang) for k in CATALOG},
+        score=fmt_num(res.score, lang), max_score=fmt_num(res.max_score, lang),
+        message=res.message, checks=res.checks, fmt=lambda x: fmt_num(x, lang),
+        notebook=res.notebook, sha=(res.sha256 or "")[:12],
+    ).replace("\n", "").strip()  # one line: safer in CSV cells and spreadsheets

@@ -1,0 +1,67 @@
+"""Moodle's offline grading worksheet ("Download grading worksheet" / "Upload grading worksheet").
+
+Headers are Moodle's exact English strings (see shared/moodle-strings.md): the importer matches
+`Identifier`, `Grade` and `Last modified (grade)` by exact text in the site language, and takes
+the participant id from after `Participant ` in the Identifier. Written with csv (proper
+quoting: "Núñez, José" stays one cell), UTF-8, atomically. Without a worksheet downloaded from
+Moodle we don't know e-mails or grading dates: those cells are left as Moodle leaves them
+for ungraded rows ('' and '-').
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+from ..model import Result, Submission
+from .atomic import write_atomic
+from .feedback import feedback_html
+
+HEADERS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade",
+           "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
+           "Feedback comments"]
+STATUS_SUBMITTED = "Submitted for grading"
+
+
+def moodle_date(dt: datetime | None) -> str:
+    """Moodle's English `strftimedaydatetime` with its fixday/fixhour (no leading zeros):
+    'Friday, 6 March 2026, 9:05 PM'."""
+    if dt is None:
+        return "-"
+    return (f"{dt.strftime('%A')}, {dt.day} {dt.strftime('%B %Y')}, "
+            f"{int(dt.strftime('%I'))}:{dt.strftime('%M %p')}")
+
+
+def fmt_grade(x: float) -> str:
+    return f"{x:.2f}"
+
+
+def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[dict[str, str]]:
+    rows = []
+    for sub, res in pairs:
+        rows.append({
+            "Identifier": sub.identifier,
+            "Full name": sub.full_name or sub.identifier,
+            "Email address": "",
+            "Status": STATUS_SUBMITTED,
+            "Grade": fmt_grade(res.score),
+            "Maximum grade": fmt_grade(res.max_score),
+            "Grade can be changed": "Yes",
+            "Last modified (submission)": moodle_date(sub.submitted_at),
+            "Last modified (grade)": "-",
+            "Feedback comments": feedback_html(res, lang),
+        })
+    return rows
+
+
+def render_worksheet(pairs: list[tuple[Submission, Result]], lang: str) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HEADERS, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    w.writeheader()
+    w.writerows(worksheet_rows(pairs, lang))
+    return buf.getvalue()
+
+
+def write_worksheet(path: Path, pairs: list[tuple[Submission, Result]], lang: str) -> Path:
+    return write_atomic(path, render_worksheet(pairs, lang))

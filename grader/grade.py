@@ -1,0 +1,262 @@
+"""Grade one submission: read, unit-test the extracted functions, re-run, judge on the host.
+
+Every path ends in a Result (the batch goes on whatever one notebook does). Student code runs
+only inside the sandbox jobs; expected values and hidden labels stay here.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InvalidNotebook
+from .ingest.read_notebook import read_notebook
+from .messages import tr
+from .model import CheckResult, Result, RunOutput, Submission
+from .rubric import AccuracyCheck, ClaimedAccuracyCheck, ExecutedCheck, Rubric, UnitTestCheck
+from .sandbox import SandboxSession, run_functions, run_notebook
+
+CATALOG = {
+    "no_notebook": {
+        "es": "No se ha encontrado ningún notebook (.ipynb) en la entrega{files}.",
+        "en": "No notebook (.ipynb) was found in the submission{files}."},
+    "invalid": {
+        "es": "El fichero '{name}' no es un notebook de Jupyter válido: {reason}. "
+              "Descárgalo de nuevo desde Jupyter (File → Download) y vuelve a entregarlo.",
+        "en": "'{name}' is not a valid Jupyter notebook: {reason}. "
+              "Download it again from Jupyter (File → Download) and resubmit."},
+    "timeout": {
+        "es": "La re-ejecución del notebook superó el límite de tiempo ({limit}).",
+        "en": "Re-running the notebook exceeded the time limit ({limit})."},
+    "memory": {
+        "es": "La re-ejecución del notebook superó el límite de memoria ({limit}).",
+        "en": "Re-running the notebook exceeded the memory limit ({limit})."},
+    "crashed": {
+        "es": "La re-ejecución del notebook falló ({reason}).",
+        "en": "Re-running the notebook failed ({reason})."},
+    "missing_module": {
+        "es": "El notebook importa el módulo '{module}', que no está instalado en el entorno de corrección.",
+        "en": "The notebook imports module '{module}', which is not installed where notebooks are graded."},
+    "missing_interface": {
+        "es": "Al terminar la ejecución el notebook no define {names}; hacen falta para medir la exactitud.",
+        "en": "After running, the notebook does not define {names}; they are needed to measure accuracy."},
+    "collect_error": {
+        "es": "Error al predecir con `{pre}` y `{model}` sobre las imágenes de test: {ename}: {evalue}",
+        "en": "Error predicting with `{pre}` and `{model}` on the test images: {ename}: {evalue}"},
+    "cell_errors": {
+        "es": "Al re-ejecutar el notebook dieron error: {cells}.",
+        "en": "Re-running the notebook raised errors in: {cells}."},
+    "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
+    "not_measured": {
+        "es": "No se pudo medir: {reason}", "en": "Could not be measured: {reason}"},
+    "internal": {
+        "es": "Error interno del corrector; el profesor revisará esta entrega a mano.",
+        "en": "Internal grader error; the instructor will review this submission by hand."},
+}
+
+TITLES = {
+    "executed_notebook": {"es": "Notebook ejecutado", "en": "Executed notebook"},
+    "unit_test": {"es": "Función `{function}`", "en": "Function `{function}`"},
+    "accuracy": {"es": "Exactitud en el test oculto", "en": "Accuracy on the hidden test set"},
+    "claimed_accuracy": {"es": "Exactitud declarada frente a reproducida",
+                         "en": "Claimed vs reproduced accuracy"},
+}
+
+
+@dataclass
+class GradeContext:
+    """What every submission of one batch shares."""
+
+    rubric: Rubric
+    session: SandboxSession
+    lang: str
+    datasets: dict[str, Path]  # keras file name -> host file served inside the sandbox
+    hidden_x: np.ndarray
+    hidden_y: np.ndarray  # never leaves the host
+    public_x: np.ndarray | None = None  # for claimed-vs-reproduced
+    public_y: np.ndarray | None = None
+    executed_dir: Path | None = None
+    unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
+
+
+def title(check, lang: str) -> str:
+    custom = getattr(check, f"title_{lang}", None)
+    if custom:
+        return custom
+    return tr(TITLES, check.kind, lang, function=getattr(check, "function", ""))
+
+
+def _fmt_mb(mb: int) -> str:
+    return f"{mb / 1024:g} GiB" if mb >= 1024 else f"{mb} MB"
+
+
+def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
+    r = ctx.rubric
+    lang = ctx.lang
+    t0 = time.monotonic()
+    if sub.notebook is None:
+        files = f" ({', '.join(sub.files[:5])})" if sub.files else ""
+        return Result.failed(sub, "no_notebook", tr(CATALOG, "no_notebook", lang, files=files),
+                             r.max_grade, checks=_zero_checks(r, lang))
+    try:
+        nb, notes = read_notebook(sub.notebook)
+    except InvalidNotebook as exc:
+        return Result.failed(sub, "invalid",
+                             tr(CATALOG, "invalid", lang, name=sub.notebook_name, reason=exc),
+                             r.max_grade, detail=str(exc), checks=_zero_checks(r, lang))
+    from . import checks as C
+
+    results: dict[str, CheckResult] = {}
+    flags: list[str] = []
+    metrics: dict[str, float] = {}
+    timings: dict[str, float] = {}
+    res_notes = list(notes)
+
+    # 1. Static: was the submitted notebook really executed?
+    for chk in r.checks:
+        if isinstance(chk, ExecutedCheck):
+            results[chk.id] = C.check_executed(nb, chk, lang)
+
+    # 2. Unit tests on extracted functions: seconds, no re-training. One job per function,
+    #    so a broken helper of one function does not zero the other.
+    for chk in r.checks:
+        if isinstance(chk, UnitTestCheck):
+            ts = time.monotonic()
+            extraction = C.extract_functions(nb, [chk.function])
+            res_notes += extraction.notes
+            suite = ctx.unit_suites.get(chk.suite_name) or C.build_suite(chk.suite_name)
+            cases, inputs = [], {}
+            for case in suite:
+                keys = [f"{case.id}__{i}" for i in range(len(case.args))]
+                inputs.update({k: np.asarray(a) for k, a in zip(keys, case.args)})
+                cases.append({"id": case.id, "function": chk.function, "args": keys})
+            run = run_functions(ctx.session, extraction.source, cases, inputs,
+                                name=f"{sub.participant_id}-{chk.id}",
+                                timeout_s=r.limits.unit_timeout_s,
+                                memory_mb=min(r.limits.memory_mb, 2048))
+            results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction)
+            timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
+
+    # 3. Re-execute the notebook, predict on the hidden inputs, judge here.
+    status, message, detail = "graded", "", ""
+    needs_run = any(isinstance(c, (AccuracyCheck, ClaimedAccuracyCheck)) for c in r.checks)
+    if needs_run:
+        ts = time.monotonic()
+        inputs = {"hidden": ctx.hidden_x}
+        if ctx.public_x is not None:
+            inputs["public"] = ctx.public_x
+        run = run_notebook(
+            ctx.session, sub.notebook, name=f"{sub.participant_id}-run",
+            notebook_rel=sub.notebook_name or "",
+            extra_files=_extra_files(sub), datasets=ctx.datasets, predict_inputs=inputs,
+            preprocess=r.interface.preprocess, model=r.interface.model,
+            batch_size=r.interface.predict_batch_size, timeout_s=r.limits.timeout_s,
+            cell_timeout_s=r.limits.cell_timeout_s, memory_mb=r.limits.memory_mb,
+            pids_max=r.limits.pids_max, output_mb=r.limits.output_mb)
+        timings["run_s"] = round(time.monotonic() - ts, 2)
+        if run.executed_notebook and ctx.executed_dir:
+            ctx.executed_dir.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
+        status, message, reason = _run_status(run, r, lang, flags)
+        detail = "\n".join(x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x)
+        for chk in r.checks:
+            if isinstance(chk, AccuracyCheck):
+                preds = run.arrays.get("hidden")
+                if preds is None:
+                    results[chk.id] = _not_measured(chk, reason, lang)
+                else:
+                    results[chk.id], m = C.judge_accuracy(chk, preds, ctx.hidden_y, lang)
+                    metrics.update(m)
+            elif isinstance(chk, ClaimedAccuracyCheck):
+                claimed = C.find_claimed_accuracy(nb)
+                reproduced = None
+                preds = run.arrays.get("public")
+                if preds is not None and ctx.public_y is not None:
+                    reproduced = _plain_accuracy(preds, ctx.public_y)
+                if claimed is not None:
+                    metrics["claimed_accuracy"] = claimed
+                if reproduced is not None:
+                    metrics["reproduced_public_accuracy"] = reproduced
+                results[chk.id], fl = C.judge_claimed(chk, claimed, reproduced, lang)
+                flags += fl
+
+    checks = []
+    for chk in r.checks:
+        c = results.get(chk.id) or _not_measured(chk, message or "-", lang)
+        c.title = title(chk, lang)
+        checks.append(c)
+    timings["total_s"] = round(time.monotonic() - t0, 2)
+    res = Result.from_submission(sub, status=status, max_score=r.max_grade, checks=checks,
+                                 metrics=metrics, flags=sorted(set(flags)), message=message,
+                                 detail=detail[-6000:], timings=timings)
+    res.notes = list(dict.fromkeys(res.notes + res_notes))
+    return res
+
+
+def _extra_files(sub: Submission) -> dict[str, Path]:
+    """The student's other files, placed beside the notebook (data files they read, etc.)."""
+    return {rel: p for rel, p in sub.paths.items()
+            if p != sub.notebook and not rel.lower().endswith(".ipynb") and p.is_file()}
+
+
+def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple[str, str, str]:
+    """(status, student message, short reason) for a notebook run."""
+    missing_mods = []
+    for e in run.cell_errors:
+        if e.ename in ("ModuleNotFoundError", "ImportError"):
+            m = re.search(r"No module named '([^']+)'", e.evalue)
+            if m:
+                missing_mods.append(m.group(1))
+    for mod in dict.fromkeys(missing_mods):
+        flags.append(f"missing_module:{mod}")
+    parts = [tr(CATALOG, "missing_module", lang, module=m) for m in dict.fromkeys(missing_mods)]
+    if run.cell_errors:
+        flags.append("cell_errors")
+        cells = ", ".join(tr(CATALOG, "cell", lang, n=e.cell_index + 1, ename=e.ename)
+                          for e in run.cell_errors[:5])
+        parts.append(tr(CATALOG, "cell_errors", lang, cells=cells))
+    if run.status == "timeout":
+        flags.append("timeout")
+        limit = run.message or f"{r.limits.timeout_s:g} s"
+        msg = tr(CATALOG, "timeout", lang, limit=limit)
+        return "timeout", " ".join([msg] + parts), msg
+    if run.status == "memory":
+        flags.append("memory_limit")
+        msg = tr(CATALOG, "memory", lang, limit=_fmt_mb(r.limits.memory_mb))
+        return "error", " ".join([msg] + parts), msg
+    if run.status != "ok":
+        msg = tr(CATALOG, "crashed", lang, reason=run.message or run.status)
+        return "error", " ".join([msg] + parts), msg
+    err = run.info.get("collect_error")
+    if isinstance(err, dict):
+        evalue = str(err.get("evalue", ""))
+        if evalue.startswith("__grader_missing__:"):
+            names = ", ".join(f"`{n}`" for n in evalue.split(":", 1)[1].split(","))
+            msg = tr(CATALOG, "missing_interface", lang, names=names)
+        else:
+            msg = tr(CATALOG, "collect_error", lang, pre=r.interface.preprocess,
+                     model=r.interface.model, ename=err.get("ename", ""), evalue=evalue[:300])
+        return "error", " ".join(parts + [msg]), msg
+    return "graded", " ".join(parts), ""
+
+
+def _plain_accuracy(preds: np.ndarray, y: np.ndarray) -> float | None:
+    if preds.shape[0] != len(y) or preds.ndim not in (1, 2):
+        return None
+    labels = preds.argmax(axis=1) if preds.ndim == 2 else preds
+    return float(np.mean(labels.astype(np.int64) == y.astype(np.int64)))
+
+
+def _not_measured(chk, reason: str, lang: str) -> CheckResult:
+    return CheckResult(id=chk.id, points=0.0, max_points=chk.points, passed=False,
+                       message=tr(CATALOG, "not_measured", lang, reason=reason or "-"))
+
+
+def _zero_checks(r: Rubric, lang: str) -> list[CheckResult]:
+    """Zero-point rows for every check, so a failed submission still shows the rubric."""
+    return [CheckResult(id=c.id, points=0.0, max_points=c.points, passed=False, message="-",
+                        title=title(c, lang)) for c in r.checks]

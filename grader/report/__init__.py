@@ -1,0 +1,1 @@
+"""Human-facing reports: the terminal progress and summary (HTML reports come later)."""

@@ -1,0 +1,206 @@
+"""The sandbox really isolates: no network, no writes outside the job dir, non-root, own pid
+namespace, limits enforced, nothing left running. Each test runs real code in real bwrap."""
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import threading
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from grader.errors import SandboxUnavailable
+from grader.sandbox import SandboxSession, run_functions
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    s = SandboxSession.create(workroot=tmp_path_factory.mktemp("jobs"))
+    yield s
+    s.close()
+
+
+def call(session, source: str, fn: str = "probe", timeout_s: float = 20, **kw):
+    """Run `fn()` from `source` in the sandbox; returns (RunOutput, value or None)."""
+    run = run_functions(session, textwrap.dedent(source), [{"id": "c", "function": fn, "args": []}],
+                        {"unused": np.zeros(1)}, name="t", timeout_s=timeout_s, **kw)
+    val = run.arrays.get("c")
+    return run, (None if val is None else val.tolist())
+
+
+def test_unit_job_returns_values_and_errors(session):
+    src = """
+    import numpy as np
+    def probe():
+        return np.array([1.0, 2.0])
+    """
+    run, val = call(session, src)
+    assert run.status == "ok"
+    assert val == [1.0, 2.0]
+
+
+def test_no_network_not_even_the_hosts_loopback(session):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(5)
+    port = srv.getsockname()[1]
+    accepted = []
+    t = threading.Thread(target=lambda: accepted.append(srv.accept()), daemon=True)
+    t.start()
+    src = f"""
+    import socket
+    def probe():
+        results = []
+        for host, port in (("127.0.0.1", {port}), ("1.1.1.1", 53), ("pypi.org", 443)):
+            try:
+                socket.create_connection((host, port), timeout=2).close()
+                results.append(1.0)
+            except OSError:
+                results.append(0.0)
+        try:
+            socket.getaddrinfo("pypi.org", 443)
+            results.append(1.0)
+        except OSError:
+            results.append(0.0)
+        return results
+    """
+    run, val = call(session, src)
+    srv.close()
+    assert run.status == "ok", run.message
+    assert val == [0.0, 0.0, 0.0, 0.0]  # host loopback, IP, hostname, DNS: all fail
+    assert not accepted
+
+
+def test_writes_outside_the_job_dir_fail(session, tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    targets = [tmp_path / "escape.txt", Path("/root/escape.txt"), repo / "escape.txt",
+               Path("/usr/escape.txt"), Path("/etc/escape.txt")]
+    src = f"""
+    def probe():
+        out = []
+        for path in {[str(t) for t in targets]!r} + ["/job/work/inside.txt"]:
+            try:
+                with open(path, "w") as f:
+                    f.write("x")
+                out.append(1.0)
+            except OSError:
+                out.append(0.0)
+        return out
+    """
+    run, val = call(session, src)
+    assert run.status == "ok", run.message
+    assert val[:-1] == [0.0] * len(targets)
+    assert val[-1] == 1.0  # the job dir itself is writable
+    for t in targets:
+        assert not t.exists()
+
+
+def test_host_secrets_and_grader_files_are_not_visible(session):
+    repo = Path(__file__).resolve().parent.parent
+    src = f"""
+    import os
+    def probe():
+        paths = ["/etc/shadow", "/root/.ssh", {str(repo / 'rubrics')!r}, {str(repo / 'grader')!r},
+                 os.path.expanduser("~/.cache")]
+        return [1.0 if os.path.exists(p) else 0.0 for p in paths]
+    """
+    run, val = call(session, src)
+    assert run.status == "ok", run.message
+    assert val == [0.0] * 5
+
+
+def test_runs_as_non_root_in_its_own_pid_namespace(session):
+    src = """
+    import os
+    def probe():
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+        return [os.getuid(), os.getgid(), max(pids), len(pids)]
+    """
+    run, val = call(session, src)
+    assert run.status == "ok", run.message
+    uid, gid, max_pid, n = val
+    assert uid != 0 and gid != 0
+    assert max_pid < 50 and n < 10  # a fresh pid namespace: only our few processes
+
+
+def test_wall_clock_timeout_kills_everything(session):
+    marker = "4242.125"
+    src = f"""
+    import signal, subprocess, time
+    def probe():
+        subprocess.Popen(["sleep", "{marker}"], start_new_session=True)
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)  # defeat the per-case alarm
+        while True:
+            time.sleep(0.1)
+    """
+    run, _ = call(session, src, timeout_s=3)
+    assert run.status == "timeout"
+    assert "time limit" in run.message
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+
+
+def test_background_processes_do_not_outlive_the_job(session):
+    marker = "4343.25"
+    src = f"""
+    import os, subprocess
+    def probe():
+        if os.fork() == 0:
+            os.setsid()
+            subprocess.Popen(["sleep", "{marker}"])
+            os._exit(0)
+        return 1.0
+    """
+    run, val = call(session, src)
+    assert run.status == "ok" and val == 1.0
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+
+
+@pytest.mark.parametrize("mechanism", ["auto", "watchdog"])
+def test_memory_bomb_is_killed_and_reported(tmp_path, mechanism):
+    s = SandboxSession.create(workroot=tmp_path, limits_mechanism=None if mechanism == "auto" else mechanism)
+    src = """
+    def probe():
+        blocks = []
+        for _ in range(400):
+            blocks.append(bytearray(10 * 2**20))
+            blocks[-1][::4096] = b"x" * len(blocks[-1][::4096])
+        return len(blocks)
+    """
+    run, val = call(s, src, memory_mb=300, timeout_s=60)
+    assert run.status == "memory", (run.status, run.message)
+    assert "memory limit 300 MB" in run.message
+    assert val is None
+
+
+def test_fork_bomb_is_contained(session):
+    src = """
+    import os
+    def probe():
+        n = 0
+        try:
+            for _ in range(10000):
+                if os.fork() == 0:
+                    import time
+                    time.sleep(30)
+                    os._exit(0)
+                n += 1
+        except OSError:
+            return [n, 1.0]
+        return [n, 0.0]
+    """
+    run, val = call(session, src, timeout_s=30, pids_max=40)
+    assert val is not None and val[1] == 1.0  # fork failed at the limit
+    assert val[0] < 40
+
+
+def test_missing_bwrap_says_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(SandboxUnavailable, match="apt-get install bubblewrap"):
+        SandboxSession.create(workroot=tmp_path)
