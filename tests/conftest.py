@@ -1,0 +1,102 @@
+"""Shared fixtures: small rubrics, a sandbox session, and notebooks built in the tests."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from grader.data.standin import ensure_mnist_standin
+from grader.grade import GradeContext
+from grader.model import Submission
+from grader.rubric import parse_rubric
+from grader.sandbox import SandboxSession
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# A numpy "model" so pipeline tests need no TensorFlow: predicts the label from the image sum
+# bucket (bad accuracy, but deterministic and fast).
+NUMPY_MODEL = '''
+import numpy as np
+def preprocess(x):
+    return x.reshape(len(x), -1).astype("float32") / 255.0
+class TinyModel:
+    def predict(self, x, batch_size=None, verbose=0):
+        s = (x.sum(axis=1) // 10).astype(int) % 10
+        return np.eye(10)[s]
+model = TinyModel()
+'''
+
+SOFTMAX = '''
+def softmax(z):
+    e = np.exp(z - np.max(z, axis=0, keepdims=True))
+    return e / e.sum(axis=0, keepdims=True)
+
+def cross_entropy(y, y_hat):
+    return float(-np.sum(y * np.log(y_hat)) / y.shape[1])
+'''
+
+
+def small_rubric(**limits):
+    lim = {"timeout_s": 60, "cell_timeout_s": 30, "unit_timeout_s": 30, "memory_mb": 1024}
+    lim.update(limits)
+    return parse_rubric({
+        "assignment": "mnist_cnn", "max_grade": 10, "limits": lim,
+        "data": {"keras_datasets": {"mnist.npz": "standin"}, "hidden_test": "standin"},
+        "checks": [
+            {"id": "executed", "kind": "executed_notebook", "points": 1},
+            {"id": "softmax", "kind": "unit_test", "function": "softmax", "points": 2},
+            {"id": "cross_entropy", "kind": "unit_test", "function": "cross_entropy", "points": 2},
+            {"id": "accuracy", "kind": "accuracy", "points": 5, "threshold": 0.9, "partial_from": 0.5},
+            {"id": "claimed_accuracy", "kind": "claimed_accuracy", "points": 0},
+        ]}, "test-rubric")
+
+
+@pytest.fixture(scope="session")
+def standin():
+    return ensure_mnist_standin()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    s = SandboxSession.create(workroot=tmp_path_factory.mktemp("jobs"))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_ctx(sandbox, standin, tmp_path):
+    def make(rubric=None, n_hidden=40, lang="es"):
+        with np.load(standin["hidden"]) as z:
+            hx, hy = z["x"][:n_hidden], z["y"][:n_hidden]
+        with np.load(standin["mnist.npz"]) as z:
+            px, py = z["x_test"][:n_hidden], z["y_test"][:n_hidden]
+        return GradeContext(rubric=rubric or small_rubric(), session=sandbox, lang=lang,
+                            datasets={"mnist.npz": standin["mnist.npz"]}, hidden_x=hx, hidden_y=hy,
+                            public_x=px, public_y=py, executed_dir=tmp_path / "executed")
+    return make
+
+
+def notebook(*cells: str, executed: bool = False, **metadata) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.update(metadata)
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    if executed:
+        for i, c in enumerate(nb.cells, 1):
+            c.execution_count = i
+            c.outputs = [nbformat.v4.new_output("stream", name="stdout", text="ok\n")]
+    return nb
+
+
+def submission(tmp_path: Path, nb_or_text, pid: str = "1000001", name: str = "Ana Pérez") -> Submission:
+    folder = tmp_path / f"{name}_{pid}_assignsubmission_file"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "mnist_cnn.ipynb"
+    if isinstance(nb_or_text, str):
+        path.write_text(nb_or_text)
+    else:
+        nbformat.write(nb_or_text, path)
+    return Submission(assignment="mnist_cnn", participant_id=pid, full_name=name,
+                      folder=folder.name, notebook=path, notebook_name=path.name,
+                      files=[path.name], paths={path.name: path})
