@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -122,6 +123,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
                        hidden_x=data["hidden_x"], hidden_y=data["hidden_y"],
                        public_x=data["public_x"], public_y=data["public_y"],
                        executed_dir=out_dir / "executed")
+    shutil.rmtree(out_dir / "executed", ignore_errors=True)  # derived: never mix two runs
     partial = out_dir / "results.partial.jsonl"
     results: dict[str, Result] = {}
     if on_start:

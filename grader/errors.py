@@ -22,7 +22,20 @@ class UnsafeArchive(IngestError):
 
 
 class InvalidNotebook(GraderError):
-    """The submitted file is not a readable Jupyter notebook."""
+    """The submitted file is not a readable Jupyter notebook. `code` and `params` let the
+    caller say why in the student's language; str() is the English reason."""
+
+    def __init__(self, message: str, code: str = "invalid", **params: object):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+    def __reduce__(self):
+        return (_invalid_notebook, (str(self), self.code, self.params))
+
+
+def _invalid_notebook(message, code, params):
+    return InvalidNotebook(message, code, **params)
 
 
 class SandboxUnavailable(GraderError):

@@ -29,6 +29,19 @@ CATALOG = {
               "Descárgalo de nuevo desde Jupyter (File → Download) y vuelve a entregarlo.",
         "en": "'{name}' is not a valid Jupyter notebook: {reason}. "
               "Download it again from Jupyter (File → Download) and resubmit."},
+    "invalid_too_large": {"es": "ocupa {size_mb} MB, más que el límite de {limit_mb} MB",
+                          "en": "it is {size_mb} MB, over the {limit_mb} MB limit"},
+    "invalid_empty": {"es": "está vacío", "en": "it is empty"},
+    "invalid_not_utf8": {"es": "no es texto UTF-8 (byte {byte})", "en": "it is not UTF-8 text (byte {byte})"},
+    "invalid_truncated": {"es": "el JSON está cortado (línea {line}): el fichero parece incompleto",
+                          "en": "the JSON is cut short (line {line}): the file looks incomplete"},
+    "invalid_not_json": {"es": "no es JSON válido (línea {line}, columna {column})",
+                         "en": "it is not valid JSON (line {line}, column {column})"},
+    "invalid_not_notebook": {"es": "es JSON pero no un notebook (no tiene celdas)",
+                             "en": "it is JSON but not a notebook (it has no cells)"},
+    "invalid_unreadable": {"es": "nbformat no puede leerlo", "en": "nbformat cannot read it"},
+    "invalid_schema": {"es": "no cumple el formato de notebook ({detail})",
+                       "en": "it does not follow the notebook format ({detail})"},
     "timeout": {
         "es": "La re-ejecución del notebook superó el límite de tiempo ({limit}).",
         "en": "Re-running the notebook exceeded the time limit ({limit})."},
@@ -105,8 +118,10 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     try:
         nb, notes = read_notebook(sub.notebook)
     except InvalidNotebook as exc:
+        key = f"invalid_{exc.code}"
+        reason = tr(CATALOG, key, lang, **exc.params) if key in CATALOG else str(exc)
         return Result.failed(sub, "invalid",
-                             tr(CATALOG, "invalid", lang, name=sub.notebook_name, reason=exc),
+                             tr(CATALOG, "invalid", lang, name=sub.notebook_name, reason=reason),
                              r.max_grade, detail=str(exc), checks=_zero_checks(r, lang))
     from . import checks as C
 
