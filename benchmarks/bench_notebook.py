@@ -57,8 +57,7 @@ def main() -> None:
         cpus = os.cpu_count() or 1
         session = SandboxSession.create(workroot=tmp / "jobs", threads=cpus)
         ctx = GradeContext(rubric=rubric, session=session, lang="es", datasets=data["datasets"],
-                           hidden_x=data["hidden_x"], hidden_y=data["hidden_y"],
-                           public_x=data["public_x"], public_y=data["public_y"])
+                           data=data)
         base, sandboxed, full = [], [], []
         for _ in range(args.repeat):
             base.append(nbconvert(sub.notebook, offline, tmp))

@@ -119,10 +119,8 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed,
                                     keep_jobs=opts.keep_jobs,
                                     limits_mechanism=opts.limits_mechanism, threads=threads)
-    ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data["datasets"],
-                       hidden_x=data["hidden_x"], hidden_y=data["hidden_y"],
-                       public_x=data["public_x"], public_y=data["public_y"],
-                       executed_dir=out_dir / "executed")
+    ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data.pop("datasets"),
+                       data=data, executed_dir=out_dir / "executed")
     shutil.rmtree(out_dir / "executed", ignore_errors=True)  # derived: never mix two runs
     partial = out_dir / "results.partial.jsonl"
     results: dict[str, Result] = {}
@@ -152,7 +150,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
         "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
         "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
         "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
-        "datasets": {k: str(v) for k, v in data["datasets"].items()},
+        "datasets": {k: str(v) for k, v in ctx.datasets.items()},
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "wall_s": round(time.monotonic() - t0, 2),
         "ignored": report.ignored, "warnings": report.warnings,

@@ -10,6 +10,7 @@ import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,9 @@ from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
 from .messages import tr
 from .model import CheckResult, Result, RunOutput, Submission
-from .rubric import AccuracyCheck, ClaimedAccuracyCheck, ExecutedCheck, Rubric, UnitTestCheck
+from .probes import MISSING
+from .rubric import ExecutedCheck, Rubric, UnitTestCheck
+from .run_checks import RUN_KINDS, Judging, not_measured, split_arrays
 from .sandbox import SandboxSession, run_functions, run_notebook
 
 CATALOG = {
@@ -64,8 +67,6 @@ CATALOG = {
         "es": "Al re-ejecutar el notebook dieron error: {cells}.",
         "en": "Re-running the notebook raised errors in: {cells}."},
     "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
-    "not_measured": {
-        "es": "No se pudo medir: {reason}", "en": "Could not be measured: {reason}"},
     "internal": {
         "es": "Error interno del corrector; el profesor revisará esta entrega a mano.",
         "en": "Internal grader error; the instructor will review this submission by hand."},
@@ -88,10 +89,7 @@ class GradeContext:
     session: SandboxSession
     lang: str
     datasets: dict[str, Path]  # keras file name -> host file served inside the sandbox
-    hidden_x: np.ndarray
-    hidden_y: np.ndarray  # never leaves the host
-    public_x: np.ndarray | None = None  # for claimed-vs-reproduced
-    public_y: np.ndarray | None = None
+    data: dict[str, Any]  # hidden inputs and labels, public test split...: host only
     executed_dir: Path | None = None
     unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
 
@@ -156,52 +154,43 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction)
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
 
-    # 3. Re-execute the notebook, predict on the hidden inputs, judge here.
+    # 3. Re-execute the notebook once, run every probe the checks need, judge here.
     status, message, detail = "graded", "", ""
-    needs_run = any(isinstance(c, (AccuracyCheck, ClaimedAccuracyCheck)) for c in r.checks)
-    if needs_run:
+    run_checks = [c for c in r.checks if c.kind in RUN_KINDS]
+    if run_checks:
         ts = time.monotonic()
-        inputs = {"hidden": ctx.hidden_x}
-        if ctx.public_x is not None:
-            inputs["public"] = ctx.public_x
+        sources: dict[str, str] = {}
+        inputs: dict[str, dict[str, np.ndarray]] = {}
+        for chk in run_checks:
+            kind = RUN_KINDS[chk.kind]
+            sources.setdefault(kind.probe, kind.source(r))
+            inputs.setdefault(kind.probe, {}).update(kind.inputs(chk, ctx.data))
         run = run_notebook(
             ctx.session, sub.notebook, name=f"{sub.participant_id}-run",
-            notebook_rel=sub.notebook_name or "",
-            extra_files=_extra_files(sub), datasets=ctx.datasets, predict_inputs=inputs,
-            preprocess=r.interface.preprocess, model=r.interface.model,
-            batch_size=r.interface.predict_batch_size, timeout_s=r.limits.timeout_s,
-            cell_timeout_s=r.limits.cell_timeout_s, memory_mb=r.limits.memory_mb,
-            pids_max=r.limits.pids_max, output_mb=r.limits.output_mb)
+            notebook_rel=sub.notebook_name or "", extra_files=_extra_files(sub),
+            datasets=ctx.datasets, probes=sources, probe_inputs=inputs,
+            timeout_s=r.limits.timeout_s, cell_timeout_s=r.limits.cell_timeout_s,
+            memory_mb=r.limits.memory_mb, pids_max=r.limits.pids_max,
+            output_mb=r.limits.output_mb)
         timings["run_s"] = round(time.monotonic() - ts, 2)
         if run.executed_notebook and ctx.executed_dir:
             ctx.executed_dir.mkdir(parents=True, exist_ok=True)
             shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
         status, message, reason = _run_status(run, r, lang, flags)
         detail = "\n".join(x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x)
-        for chk in r.checks:
-            if isinstance(chk, AccuracyCheck):
-                preds = run.arrays.get("hidden")
-                if preds is None:
-                    results[chk.id] = _not_measured(chk, reason, lang)
-                else:
-                    results[chk.id], m = C.judge_accuracy(chk, preds, ctx.hidden_y, lang)
-                    metrics.update(m)
-            elif isinstance(chk, ClaimedAccuracyCheck):
-                claimed = C.find_claimed_accuracy(nb)
-                reproduced = None
-                preds = run.arrays.get("public")
-                if preds is not None and ctx.public_y is not None:
-                    reproduced = _plain_accuracy(preds, ctx.public_y)
-                if claimed is not None:
-                    metrics["claimed_accuracy"] = claimed
-                if reproduced is not None:
-                    metrics["reproduced_public_accuracy"] = reproduced
-                results[chk.id], fl = C.judge_claimed(chk, claimed, reproduced, lang)
-                flags += fl
+        probe_info = run.info.get("probe") or {}
+        for chk in run_checks:
+            kind = RUN_KINDS[chk.kind]
+            info = probe_info.get(kind.probe) if isinstance(probe_info.get(kind.probe), dict) else {}
+            res, m, fl = kind.judge(Judging(chk, split_arrays(run, kind.probe), info, ctx.data,
+                                            nb, lang, reason))
+            results[chk.id] = res
+            metrics.update(m)
+            flags += fl
 
     checks = []
     for chk in r.checks:
-        c = results.get(chk.id) or _not_measured(chk, message or "-", lang)
+        c = results.get(chk.id) or not_measured(chk, message or "-", lang)
         c.title = title(chk, lang)
         checks.append(c)
     timings["total_s"] = round(time.monotonic() - t0, 2)
@@ -246,29 +235,23 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
     if run.status != "ok":
         msg = tr(CATALOG, "crashed", lang, reason=run.message or run.status)
         return "error", " ".join([msg] + parts), msg
-    err = run.info.get("collect_error")
-    if isinstance(err, dict):
+    errors = (run.info.get("probe") or {}).get("errors")
+    for name, err in (errors.items() if isinstance(errors, dict) else []):
+        if not isinstance(err, dict):
+            continue
         evalue = str(err.get("evalue", ""))
-        if evalue.startswith("__grader_missing__:"):
-            names = ", ".join(f"`{n}`" for n in evalue.split(":", 1)[1].split(","))
+        if evalue.startswith(MISSING):
+            names = ", ".join(f"`{n}`" for n in evalue[len(MISSING):].split(","))
             msg = tr(CATALOG, "missing_interface", lang, names=names)
         else:
             msg = tr(CATALOG, "collect_error", lang, pre=r.interface.preprocess,
                      model=r.interface.model, ename=err.get("ename", ""), evalue=evalue[:300])
         return "error", " ".join(parts + [msg]), msg
+    if run.info.get("probe_error"):  # the probe cell itself failed (e.g. numpy was broken)
+        err = run.info["probe_error"]
+        msg = tr(CATALOG, "crashed", lang, reason=f"{err.get('ename', '')}: {str(err.get('evalue', ''))[:200]}")
+        return "error", " ".join(parts + [msg]), msg
     return "graded", " ".join(parts), ""
-
-
-def _plain_accuracy(preds: np.ndarray, y: np.ndarray) -> float | None:
-    if preds.shape[0] != len(y) or preds.ndim not in (1, 2):
-        return None
-    labels = preds.argmax(axis=1) if preds.ndim == 2 else preds
-    return float(np.mean(labels.astype(np.int64) == y.astype(np.int64)))
-
-
-def _not_measured(chk, reason: str, lang: str) -> CheckResult:
-    return CheckResult(id=chk.id, points=0.0, max_points=chk.points, passed=False,
-                       message=tr(CATALOG, "not_measured", lang, reason=reason or "-"))
 
 
 def _zero_checks(r: Rubric, lang: str) -> list[CheckResult]:

@@ -73,8 +73,9 @@ def make_ctx(sandbox, standin, tmp_path):
         with np.load(standin["mnist.npz"]) as z:
             px, py = z["x_test"][:n_hidden], z["y_test"][:n_hidden]
         return GradeContext(rubric=rubric or small_rubric(), session=sandbox, lang=lang,
-                            datasets={"mnist.npz": standin["mnist.npz"]}, hidden_x=hx, hidden_y=hy,
-                            public_x=px, public_y=py, executed_dir=tmp_path / "executed")
+                            datasets={"mnist.npz": standin["mnist.npz"]},
+                            data={"hidden_x": hx, "hidden_y": hy, "public_x": px, "public_y": py},
+                            executed_dir=tmp_path / "executed")
     return make
 
 

@@ -41,7 +41,8 @@ def test_good_numpy_notebook_is_graded_with_host_computed_accuracy(make_ctx, tmp
     assert res.status == "graded", res.message + res.detail
     assert check(res, "softmax").passed and check(res, "cross_entropy").passed
     assert check(res, "executed").passed
-    want = float(np.mean(((ctx.hidden_x.reshape(len(ctx.hidden_x), -1) / 255.0).sum(1) // 10).astype(int) % 10 == ctx.hidden_y))
+    hx, hy = ctx.data["hidden_x"], ctx.data["hidden_y"]
+    want = float(np.mean(((hx.reshape(len(hx), -1) / 255.0).sum(1) // 10).astype(int) % 10 == hy))
     assert res.metrics["accuracy"] == pytest.approx(want)
     assert (tmp_path / "executed" / "1000001.ipynb").exists()
 
@@ -110,11 +111,11 @@ def test_hidden_labels_never_enter_the_sandbox(make_ctx, tmp_path, sandbox):
         grade_submission(submission(tmp_path, notebook("import numpy as np", SOFTMAX, NUMPY_MODEL)), ctx)
     finally:
         sandbox.keep_jobs = False
-    sent = list(sandbox.workroot.glob("1000001-run-*/in/predict.npz"))
+    sent = list(sandbox.workroot.glob("1000001-run-*/in/probe_predict.npz"))
     assert sent
     with np.load(sent[-1]) as z:
         assert sorted(z.files) == ["hidden", "public"]
-        assert np.array_equal(z["hidden"], ctx.hidden_x)
+        assert np.array_equal(z["hidden"], ctx.data["hidden_x"])
         for k in z.files:
             assert z[k].shape[1:] == (28, 28)  # images only: no label array went in
     unit_inputs = list(sandbox.workroot.glob("1000001-softmax-*/in/inputs.npz"))

@@ -46,6 +46,7 @@ def main(argv=None):
     p.add_argument("--import-timeout", type=float, default=30)
     args = p.parse_args(argv)
     channel = protocol.open_channel(args.out_fd)
+    protocol.limit_files(64)
     info = {"status": "ok", "message": "", "cases": {}, "module_error": None, "missing": []}
     blobs = {}
     t0 = time.monotonic()

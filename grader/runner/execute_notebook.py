@@ -1,10 +1,10 @@
-"""Inside the sandbox: re-execute the student's notebook, then collect the model's predictions.
+"""Inside the sandbox: re-execute the student's notebook, then run the host's probe in it.
 
 Run as `python -m grader_runner.execute_notebook ...`. The kernel is always the one whose spec
 the host wrote (never the notebook's kernelspec). Cell errors don't stop the run (later cells
-may still define the model); a cell timeout or a dead kernel does. After the last cell, one
-extra cell asks the kernel for `model.predict(preprocess(x))` on the inputs the host sent
-(inputs only: the labels stay on the host) and saves them for this runner to forward.
+may still define the model); a cell timeout or a dead kernel does. After the last cell, the
+probe (code the host wrote, e.g. `model.predict(preprocess(x))` on the inputs it sent; never
+labels) runs in the same kernel and leaves probe.npz / probe.json for this runner to forward.
 """
 import argparse
 import asyncio
@@ -17,28 +17,7 @@ import traceback
 
 from . import protocol
 
-COLLECT_TEMPLATE = """\
-def __grader_collect():
-    import numpy as _np
-    _g = globals()
-    _missing = [_n for _n in ({pre!r}, {model!r}) if _n not in _g]
-    if _missing:
-        raise NameError("__grader_missing__:" + ",".join(_missing))
-    _pre, _model = _g[{pre!r}], _g[{model!r}]
-    _inputs = _np.load({inputs!r}, allow_pickle=False)
-    _out = {{}}
-    for _key in _inputs.files:
-        _x = _pre(_inputs[_key])
-        if hasattr(_model, "predict"):
-            _p = _model.predict(_x, batch_size={batch}, verbose=0)
-        else:
-            _p = _model(_x)
-        _p = _np.asarray(_p)
-        _out[_key] = _p.astype(_np.float32) if _p.dtype.kind == "f" else _p
-    _np.savez({dest!r}, **_out)
-__grader_collect()
-del __grader_collect
-"""
+PROBE_OUTPUTS = ("probe.npz", "probe.json")
 
 
 def _output_size(out) -> int:
@@ -116,28 +95,24 @@ async def run(nb, args, info):
                 finally:
                     cell_times.append([index, round(time.monotonic() - ts, 3)])
             info["execute_s"] = round(time.monotonic() - t0, 3)
-            if args.inputs:
-                dest = os.path.join(args.scratch, "predictions.npz")
-                collect = new_code_cell(COLLECT_TEMPLATE.format(
-                    pre=args.preprocess, model=args.model, inputs=args.inputs,
-                    batch=args.batch_size, dest=dest))
+            if args.probe:
+                with open(args.probe, encoding="utf-8") as f:
+                    probe = new_code_cell(f.read())
                 ts = time.monotonic()
-                nb.cells.append(collect)  # nbclient writes the cell back by index
+                nb.cells.append(probe)  # nbclient writes the cell back by index
                 try:
-                    await client.async_execute_cell(collect, len(nb.cells) - 1, store_history=False)
+                    await client.async_execute_cell(probe, len(nb.cells) - 1, store_history=False)
                 except CellTimeoutError:
                     info["status"] = "timeout"
-                    info["message"] = f"predicting exceeded {args.cell_timeout:g} s"
+                    info["message"] = f"the grader's probe exceeded {args.cell_timeout:g} s"
                     return
                 finally:
                     nb.cells.pop()
-                info["collect_s"] = round(time.monotonic() - ts, 3)
-                errors = [o for o in collect.outputs if o.get("output_type") == "error"]
+                info["probe_s"] = round(time.monotonic() - ts, 3)
+                errors = [o for o in probe.outputs if o.get("output_type") == "error"]
                 if errors:
-                    info["collect_error"] = {"ename": errors[0].get("ename", ""),
-                                             "evalue": str(errors[0].get("evalue", ""))[:2000]}
-                elif os.path.exists(dest):
-                    info["predictions_file"] = dest
+                    info["probe_error"] = {"ename": errors[0].get("ename", ""),
+                                           "evalue": str(errors[0].get("evalue", ""))[:2000]}
     except DeadKernelError as exc:
         info["status"] = "crashed"
         info["message"] = f"the kernel died: {exc}"[:2000]
@@ -157,12 +132,11 @@ def main(argv=None):
     p.add_argument("--kernel-log", required=True)
     p.add_argument("--cell-timeout", type=float, default=600)
     p.add_argument("--output-cap", type=int, default=20_000_000, help="characters of outputs")
-    p.add_argument("--inputs", default="", help="npz of inputs to predict on")
-    p.add_argument("--preprocess", default="preprocess")
-    p.add_argument("--model", default="model")
-    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--probe", default="", help="code to run in the kernel after the notebook")
+    p.add_argument("--max-file-mb", type=int, default=0, help="RLIMIT_FSIZE for everything below")
     args = p.parse_args(argv)
     channel = protocol.open_channel(args.out_fd)
+    protocol.limit_files(args.max_file_mb)
     info = {"status": "ok", "message": ""}
     blobs = {}
     t0 = time.monotonic()
@@ -182,10 +156,11 @@ def main(argv=None):
         buf = io.StringIO()
         nbformat.write(nb, buf)
         blobs["executed.ipynb"] = buf.getvalue().encode("utf-8")
-        pred = info.pop("predictions_file", None)
-        if pred:
-            with open(pred, "rb") as f:
-                blobs["predictions.npz"] = f.read()
+        for name in PROBE_OUTPUTS:
+            path = os.path.join(args.scratch, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    blobs[name] = f.read()
     except BaseException as exc:  # report, never die silently
         info["status"] = "crashed"
         info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]

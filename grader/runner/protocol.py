@@ -27,6 +27,16 @@ def open_channel(fd: int):
     return os.fdopen(fd, "wb", buffering=0)
 
 
+def limit_files(max_mb: int) -> None:
+    """No single file bigger than this (the job dir is on the host's disk), no core dumps.
+    Set before student code starts, so every process it creates inherits them."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if max_mb > 0:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_mb << 20, max_mb << 20))
+
+
 def encode(info: dict, blobs: dict) -> bytes:
     header = json.dumps({"info": info, "blobs": [[k, len(v)] for k, v in blobs.items()]},
                         default=str).encode()

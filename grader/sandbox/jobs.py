@@ -85,11 +85,14 @@ def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path
 def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook_rel: str = "",
                  extra_files: dict[str, Path] | None = None,
                  datasets: dict[str, Path] | None = None,
-                 predict_inputs: dict[str, np.ndarray] | None = None,
-                 preprocess: str = "preprocess", model: str = "model", batch_size: int = 256,
+                 probes: dict[str, str] | None = None,
+                 probe_inputs: dict[str, dict[str, np.ndarray]] | None = None,
                  timeout_s: float = 1800, cell_timeout_s: float = 600, memory_mb: int = 4096,
-                 pids_max: int = 512, output_mb: int = 50) -> RunOutput:
-    """Re-execute `notebook` (with the student's other files beside it) in the sandbox."""
+                 pids_max: int = 512, output_mb: int = 50, max_file_mb: int = 512) -> RunOutput:
+    """Re-execute `notebook` (with the student's other files beside it) in the sandbox, then
+    the `probes` (see grader/probes.py) in the same kernel on `probe_inputs[probe name]`."""
+    from ..probes import probe_cell
+
     root = session.job_root(name)
     try:
         work = root / "job" / "work"
@@ -111,10 +114,12 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
                 "--scratch", "/job/scratch", "--out-fd", OUT_FD,
                 "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
                 "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
-                "--preprocess", preprocess, "--model", model, "--batch-size", str(batch_size)]
-        if predict_inputs:
-            np.savez(root / "in" / "predict.npz", **predict_inputs)
-            argv += ["--inputs", f"{IN}/predict.npz"]
+                "--max-file-mb", str(max_file_mb)]
+        if probes:
+            for pname in probes:
+                np.savez(root / "in" / f"probe_{pname}.npz", **(probe_inputs or {}).get(pname, {}))
+            (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=IN), encoding="utf-8")
+            argv += ["--probe", f"{IN}/probe.py"]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
                            env=session.env(offline), cwd=nb_dir, timeout_s=timeout_s,
                            memory_mb=memory_mb, pids_max=pids_max,
@@ -123,7 +128,8 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
                                 limits_mechanism=session.limits_mechanism)
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
-        run.arrays = _arrays(blobs.get("predictions.npz"))
+        run.arrays = _arrays(blobs.get("probe.npz"))
+        run.info["probe"] = _small_json(blobs.get("probe.json"))
         if blobs.get("executed.ipynb"):
             out = session.workroot / "executed" / f"{root.name}.ipynb"
             out.parent.mkdir(parents=True, exist_ok=True)
@@ -132,6 +138,17 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
         return run
     finally:
         session.finish_job(root)
+
+
+def _small_json(blob: bytes | None, cap: int = 1 << 20) -> dict:
+    """A probe's JSON, or {} if absent, too big, or not an object (untrusted)."""
+    if not blob or len(blob) > cap:
+        return {}
+    try:
+        data = json.loads(blob)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def run_functions(session: SandboxSession, source: str, cases: list[dict],
