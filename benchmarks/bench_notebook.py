@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.batch import load_data  # noqa: E402
+from grader.data.loaders import load_data  # noqa: E402
 from grader.grade import GradeContext, grade_submission  # noqa: E402
 from grader.ingest import ingest  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402

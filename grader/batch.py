@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-import numpy as np
-
 from . import __version__
-from .errors import RubricError
 from .export.atomic import write_atomic
 from .export.results_jsonl import dumps_row, write_results
 from .export.worksheet import write_worksheet
@@ -25,7 +22,8 @@ from .grade import CATALOG, GradeContext, _zero_checks, grade_submission
 from .ingest import ingest
 from .messages import tr
 from .model import Result, Submission
-from .rubric import ClaimedAccuracyCheck, Rubric
+from .data.loaders import load_data
+from .rubric import Rubric
 from .sandbox import SandboxSession
 
 
@@ -61,47 +59,6 @@ def default_workers(memory_mb: int) -> int:
     except Exception:
         avail_mb = memory_mb * cpus
     return max(1, min(cpus, avail_mb // max(memory_mb, 1)))
-
-
-def load_data(rubric: Rubric) -> dict:
-    """Resolve the rubric's data: keras files for the sandbox, hidden test set for the host."""
-    from .data.standin import ensure_mnist_standin
-
-    standin = None
-    datasets: dict[str, Path] = {}
-    for name, value in rubric.data.keras_datasets.items():
-        if value == "standin":
-            if name != "mnist.npz":
-                raise RubricError(f"data.keras_datasets.{name}: no stand-in exists for it; give a path")
-            standin = standin or ensure_mnist_standin()
-            datasets[name] = standin["mnist.npz"]
-        else:
-            p = rubric.resolve_path(value)
-            if not p.is_file():
-                raise RubricError(f"data.keras_datasets.{name}: file not found: {p}")
-            datasets[name] = p
-    if rubric.data.hidden_test == "standin":
-        standin = standin or ensure_mnist_standin()
-        hidden_path = standin["hidden"]
-    else:
-        hidden_path = rubric.resolve_path(rubric.data.hidden_test)
-    try:
-        with np.load(hidden_path, allow_pickle=False) as z:
-            hx, hy = z["x"], z["y"]
-    except FileNotFoundError:
-        raise RubricError(f"data.hidden_test: file not found: {hidden_path}") from None
-    except KeyError:
-        raise RubricError(f"data.hidden_test: {hidden_path} must hold arrays 'x' and 'y'") from None
-    if len(hx) != len(hy):
-        raise RubricError(f"data.hidden_test: x has {len(hx)} rows but y has {len(hy)}")
-    out = {"datasets": datasets, "hidden_x": hx, "hidden_y": hy, "public_x": None, "public_y": None,
-           "hidden_path": str(hidden_path)}
-    claimed = [c for c in rubric.checks if isinstance(c, ClaimedAccuracyCheck)]
-    if claimed and claimed[0].dataset in datasets:
-        with np.load(datasets[claimed[0].dataset], allow_pickle=False) as z:
-            if "x_test" in z.files and "y_test" in z.files:
-                out["public_x"], out["public_y"] = z["x_test"], z["y_test"]
-    return out
 
 
 def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -27,6 +27,8 @@ class Limits(_Strict):
 
 
 class DataConfig(_Strict):
+    # how the hidden set is read (grader/data/loaders.py LOADERS): "classification" = x/y arrays
+    loader: str = "classification"
     # file name that keras.utils.get_file asks for -> "standin" (generated) or a path
     keras_datasets: dict[str, str] = Field(default_factory=dict)
     # hidden test set: "standin" or a path to an .npz with arrays x (inputs) and y (labels)
@@ -86,10 +88,10 @@ class ClaimedAccuracyCheck(_Check):
     dataset: str = "mnist.npz"  # the keras dataset whose public test split reproduces the claim
 
 
-Check = Annotated[
-    Union[ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck],
-    Field(discriminator="kind"),
-]
+# Every check kind; a new kind is one class above (with `kind: Literal[...]`) added here.
+CHECK_TYPES = (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck)
+KINDS = {get_args(t.model_fields["kind"].annotation)[0]: t for t in CHECK_TYPES}
+Check = Annotated[Union[CHECK_TYPES], Field(discriminator="kind")]
 
 
 class Rubric(_Strict):
@@ -136,7 +138,7 @@ def _loc(loc: tuple, raw: dict) -> str:
             parts.append(label)
             node = node[item] if isinstance(node, list) and item < len(node) else None
         else:
-            if item in {"executed_notebook", "unit_test", "accuracy", "claimed_accuracy"} and parts and parts[-1].startswith("["):
+            if item in KINDS and parts and parts[-1].startswith("["):
                 continue  # pydantic's discriminator tag, not a key the user wrote
             parts.append(("." if parts else "") + str(item))
             node = node.get(item) if isinstance(node, dict) else None
@@ -149,14 +151,14 @@ def _known_keys(loc: tuple) -> list[str]:
         if isinstance(item, int):
             continue
         if model is Rubric and item == "checks":
-            return sorted(set().union(*(m.model_fields for m in (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck))))
+            kind = next((k for k in loc if k in KINDS), None)
+            if kind:
+                return sorted(KINDS[kind].model_fields)
+            return sorted(set().union(*(m.model_fields for m in CHECK_TYPES)))
         field = getattr(model, "model_fields", {}).get(item)
         ann = getattr(field, "annotation", None)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann
-        elif item in {"executed_notebook", "unit_test", "accuracy", "claimed_accuracy"}:
-            model = {"executed_notebook": ExecutedCheck, "unit_test": UnitTestCheck,
-                     "accuracy": AccuracyCheck, "claimed_accuracy": ClaimedAccuracyCheck}[item]
     return sorted(getattr(model, "model_fields", {}))
 
 
@@ -170,9 +172,9 @@ def _format(err: ValidationError, raw: dict, source: str) -> str:
             close = difflib.get_close_matches(key, [k for k in _known_keys(e["loc"]) if k not in {"source"}], n=1)
             msg = f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
         elif e["type"] == "union_tag_invalid":
-            msg = f"unknown check kind {e.get('input', {}).get('kind')!r} (expected one of executed_notebook, unit_test, accuracy, claimed_accuracy)"
+            msg = f"unknown check kind {e.get('input', {}).get('kind')!r} (expected one of {', '.join(KINDS)})"
         elif e["type"] == "union_tag_not_found":
-            msg = "missing 'kind' (one of executed_notebook, unit_test, accuracy, claimed_accuracy)"
+            msg = f"missing 'kind' (one of {', '.join(KINDS)})"
         lines.append(f"  {where}: {msg}")
     return f"invalid rubric {source}:\n" + "\n".join(lines)
 

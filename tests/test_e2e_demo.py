@@ -1,5 +1,5 @@
 """The README's first command, end to end: the bundled Moodle zip graded in the real sandbox,
-and every demo student gets the row submissions/demo/expected.json says."""
+and every demo student gets the row submissions/demo/mnist_cnn.expected.json says."""
 from __future__ import annotations
 
 import csv
@@ -27,7 +27,8 @@ def graded(tmp_path_factory):
     return out / "mnist_cnn", {r["participant_id"]: r for r in rows}
 
 
-EXPECTED = {k: v for k, v in json.loads((DEMO / "expected.json").read_text()).items() if not k.startswith("_")}
+EXPECTED = {k: v for k, v in json.loads((DEMO / "mnist_cnn.expected.json").read_text()).items()
+            if not k.startswith("_")}
 
 
 def test_one_row_per_student(graded):
