@@ -18,7 +18,8 @@ from . import __version__
 from .export.atomic import write_atomic
 from .export.results_jsonl import dumps_row, write_results
 from .export.worksheet import write_worksheet
-from .grade import CATALOG, GradeContext, _zero_checks, grade_submission
+from .checks import build_suite
+from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir
 from .ingest import ingest
 from .messages import tr
 from .model import Result, Submission
@@ -78,6 +79,13 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
                                     limits_mechanism=opts.limits_mechanism, threads=threads)
     ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data.pop("datasets"),
                        data=data, executed_dir=out_dir / "executed")
+    for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
+        if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites:
+            suite = build_suite(chk.suite_name, hidden_dir=hidden_cases_dir(rubric))
+            ctx.unit_suites[chk.suite_name] = suite
+            if all(c.public for c in suite):
+                report.warnings.append(f"no hidden cases for {chk.suite_name!r} in "
+                                       f"{hidden_cases_dir(rubric)}: graded on public cases only")
     shutil.rmtree(out_dir / "executed", ignore_errors=True)  # derived: never mix two runs
     partial = out_dir / "results.partial.jsonl"
     results: dict[str, Result] = {}

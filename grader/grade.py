@@ -94,6 +94,11 @@ class GradeContext:
     unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
 
 
+def hidden_cases_dir(rubric: Rubric) -> Path | str:
+    """The hidden unit-test cases sit beside the rubric: <rubric dir>/hidden_cases/."""
+    return Path(rubric.source).parent / "hidden_cases" if rubric.source else "default"
+
+
 def title(check, lang: str) -> str:
     custom = getattr(check, f"title_{lang}", None)
     if custom:
@@ -141,7 +146,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             ts = time.monotonic()
             extraction = C.extract_functions(nb, [chk.function])
             res_notes += extraction.notes
-            suite = ctx.unit_suites.get(chk.suite_name) or C.build_suite(chk.suite_name)
+            suite = ctx.unit_suites.get(chk.suite_name) or C.build_suite(
+                chk.suite_name, hidden_dir=hidden_cases_dir(r))
             cases, inputs = [], {}
             for case in suite:
                 keys = [f"{case.id}__{i}" for i in range(len(case.args))]
