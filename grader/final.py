@@ -1,0 +1,339 @@
+"""End of term: combine the graded assignments per student under the course policy.
+
+Participant ids differ per assignment, so students are matched across assignments by the email
+in each assignment's worksheet, else by their normalized full name; a record that matches
+several students, or none that can be imported, is reported and left out, never guessed.
+Overrides (grades set by hand, with a reason) are applied here and shown in the breakdown.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from .course import CourseConfig
+from .errors import GraderError
+from .export.gradebook import RosterEntry, roster_index
+from .export.results_jsonl import read_results
+from .export.worksheet_io import WorksheetError, norm_name, read_worksheet
+from .model import Result
+from .policy import AssignmentGrade, FinalGrade, assignment_grade, final_grade
+
+WORKSHEET = "moodle_grading_worksheet.csv"
+
+
+class FinalError(GraderError):
+    """The reports or the overrides cannot be combined; the message names the file and row."""
+
+
+@dataclass
+class Record:
+    """One participant of one assignment (a worksheet row and/or a results row)."""
+
+    assignment: str
+    participant_id: str
+    full_name: str
+    email: str
+    result: Result | None
+
+
+@dataclass
+class Override:
+    student: str
+    assignment: str
+    grade: Decimal
+    reason: str
+    where: str  # file and row, for messages
+
+
+@dataclass
+class Student:
+    full_name: str
+    email: str
+    records: dict[str, Record] = field(default_factory=dict)  # assignment -> record
+    idnumber: str = ""
+    grades: dict[str, AssignmentGrade] = field(default_factory=dict)
+    overrides: dict[str, Override] = field(default_factory=dict)
+    final: FinalGrade | None = None
+    issue: str = ""  # why this student is not in the gradebook CSV ('' = they are)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Combined:
+    students: list[Student]
+    graded: list[str]  # assignments with reports
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_assignment(reports: Path, assignment: str, course: CourseConfig) -> tuple[list[Record], list[str]]:
+    """The records of one graded assignment: its worksheet's rows joined with results.jsonl."""
+    folder = reports / assignment
+    results = {r.participant_id: r for r in read_results(folder / "results.jsonl")}
+    warnings: list[str] = []
+    rows = {}
+    if (folder / WORKSHEET).exists():
+        try:
+            ws = read_worksheet(folder / WORKSHEET, course.tzinfo)
+        except WorksheetError as e:
+            raise FinalError(f"{assignment}: {e}") from None
+        rows = ws.by_pid()
+        if not any(r.email for r in ws.rows):
+            warnings.append(f"{assignment}: its worksheet has no emails (graded without "
+                            "--worksheet?): students are matched by name")
+    else:
+        warnings.append(f"{assignment}: no {WORKSHEET}: students are matched by name")
+    records = []
+    for pid in sorted(set(rows) | set(results), key=int):
+        row, res = rows.get(pid), results.get(pid)
+        name = res.full_name if res and res.full_name else (row.full_name if row else "")
+        records.append(Record(assignment, pid, name, row.email if row else "", res))
+        if row and res is None and row.has_submission:
+            warnings.append(f"{assignment}: {row.full_name} ({pid}) submitted per the worksheet "
+                            "but has no result row: counted as not handed in")
+    return records, warnings
+
+
+def match_students(records: list[Record]) -> tuple[list[Student], list[str]]:
+    """Group records into students: by email, else by normalized name when that is unique."""
+    students: dict[str, Student] = {}
+    warnings = []
+    for rec in sorted((r for r in records if r.email), key=lambda r: r.email.lower()):
+        st = students.setdefault(rec.email.lower(), Student(rec.full_name, rec.email))
+        if rec.assignment in st.records:
+            other = st.records[rec.assignment]
+            st.issue = (f"{rec.email} is participant {other.participant_id} and "
+                        f"{rec.participant_id} in {rec.assignment}: which one is this student?")
+            continue
+        st.records[rec.assignment] = rec
+        if norm_name(rec.full_name) != norm_name(st.full_name):
+            st.notes.append(f"{rec.assignment}: named {rec.full_name!r} (matched by email)")
+    by_name: dict[str, list[Student]] = {}
+    for st in students.values():
+        by_name.setdefault(norm_name(st.full_name), []).append(st)
+    for same in (v for v in by_name.values() if len(v) > 1):
+        warnings.append(f"{same[0].full_name!r} has {len(same)} emails ({', '.join(s.email for s in same)}): "
+                        "kept apart; if they are one student, an override can move a grade")
+    loose: dict[str, Student] = {}
+    for rec in (r for r in records if not r.email):
+        key = norm_name(rec.full_name)
+        label = f"{rec.assignment} participant {rec.participant_id} ({rec.full_name or 'no name'})"
+        if not key or key.startswith(("participant ", "participante")):
+            warnings.append(f"{label}: no email and no name (blind marking?): left out")
+            continue
+        cands = by_name.get(key, [])
+        if len(cands) > 1:
+            warnings.append(f"{label}: no email, and {len(cands)} students have this name "
+                            f"({', '.join(c.email for c in cands)}): left out, not guessed")
+            continue
+        st = cands[0] if cands else loose.setdefault(key, Student(rec.full_name, ""))
+        if rec.assignment in st.records:
+            warnings.append(f"{label}: another {rec.assignment} participant has the same name: "
+                            "left out, not guessed")
+            st.issue = st.issue or f"two {rec.assignment} participants share the name {rec.full_name!r}"
+            continue
+        st.records[rec.assignment] = rec
+        if cands:
+            st.notes.append(f"{rec.assignment}: matched by name (no email)")
+    out = sorted([*students.values(), *loose.values()], key=lambda s: norm_name(s.full_name))
+    return out, warnings
+
+
+def attach_roster(students: list[Student], roster: list[RosterEntry]) -> None:
+    """ID numbers from a roster export: by email, else by a unique normalized name."""
+    by_email, by_name = roster_index(roster)
+    for st in students:
+        entry = by_email.get(st.email.lower()) if st.email else None
+        if entry is None:
+            cands = by_name.get(norm_name(st.full_name), [])
+            entry = cands[0] if len(cands) == 1 else None
+        if entry is None:
+            st.issue = st.issue or "not in the roster export"
+        elif not entry.idnumber:
+            st.issue = st.issue or f"no ID number in the roster (line {entry.line})"
+        else:
+            st.idnumber = entry.idnumber
+
+
+def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
+    """Grades set by hand: YAML (a list of mappings) or CSV, each with student (email or full
+    name), assignment, grade (0..scale) and reason. Every bad row is an error naming it."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FinalError(f"overrides file not found: {path}") from None
+    if path.suffix.lower() == ".csv":
+        rows = [(f"{path.name} line {i + 2}", r) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
+    else:
+        try:
+            data = yaml.safe_load(text) or []
+        except yaml.YAMLError as e:
+            raise FinalError(f"{path}: not valid YAML: {e}") from None
+        if not isinstance(data, list):
+            raise FinalError(f"{path}: expected a list of overrides (- student: ..., assignment: "
+                             "..., grade: ..., reason: ...)")
+        rows = [(f"{path.name} item {i + 1}", r) for i, r in enumerate(data)]
+    out, seen = [], {}
+    for where, row in rows:
+        if not isinstance(row, dict):
+            raise FinalError(f"{where}: expected student, assignment, grade, reason")
+        unknown = set(row) - {"student", "assignment", "grade", "reason"}
+        if unknown:
+            raise FinalError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        student = str(row.get("student") or "").strip()
+        assignment = str(row.get("assignment") or "").strip()
+        reason = str(row.get("reason") or "").strip()
+        if not student:
+            raise FinalError(f"{where}: no student (an email or a full name)")
+        if assignment not in course.assignments:
+            raise FinalError(f"{where}: assignment {assignment!r} is not one of {course.assignments}")
+        if not reason:
+            raise FinalError(f"{where}: an override needs a reason")
+        try:
+            grade = Decimal(str(row.get("grade")).strip().replace(",", "."))
+            if not grade.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise FinalError(f"{where}: grade {row.get('grade')!r} is not a number") from None
+        if not 0 <= grade <= Decimal(str(course.scale)):
+            raise FinalError(f"{where}: grade {grade} is outside 0..{course.scale:g}")
+        key = (student.lower(), assignment)
+        if key in seen:
+            raise FinalError(f"{where}: {student} / {assignment} is already overridden at {seen[key]}")
+        seen[key] = where
+        out.append(Override(student, assignment, grade, reason, where))
+    return out
+
+
+def apply_overrides(students: list[Student], overrides: list[Override]) -> None:
+    for ov in overrides:
+        if "@" in ov.student:
+            cands = [s for s in students if s.email.lower() == ov.student.lower()]
+        else:
+            cands = [s for s in students if norm_name(s.full_name) == norm_name(ov.student)]
+        if len(cands) != 1:
+            why = "no student" if not cands else f"{len(cands)} students"
+            raise FinalError(f"{ov.where}: {why} match {ov.student!r} (use the email)")
+        cands[0].overrides[ov.assignment] = ov
+
+
+def combine(course: CourseConfig, reports: Path, roster: list[RosterEntry] | None = None,
+            overrides: list[Override] | None = None) -> Combined:
+    records, warnings, graded = [], [], []
+    for a in course.assignments:
+        if not (reports / a / "results.jsonl").exists():
+            warnings.append(f"{a}: not graded (no {reports / a / 'results.jsonl'}): nobody has "
+                            "handed it in as far as these grades know: PROVISIONAL")
+            continue
+        recs, warns = load_assignment(reports, a, course)
+        records += recs
+        warnings += warns
+        graded.append(a)
+    if not graded:
+        raise FinalError(f"no graded assignment under {reports} (expected "
+                         f"{', '.join(f'{a}/results.jsonl' for a in course.assignments)})")
+    students, warns = match_students(records)
+    warnings += warns
+    if roster is not None:
+        attach_roster(students, roster)
+    apply_overrides(students, overrides or [])
+    for st in students:
+        grade_student(st, course)
+        if not st.issue and course.gradebook.identifier == "email" and not st.email:
+            st.issue = "no email in any worksheet: cannot be imported by email"
+    return Combined(students, graded, warnings)
+
+
+def grade_student(st: Student, course: CourseConfig) -> None:
+    for a in course.assignments:
+        rec = st.records.get(a)
+        g = assignment_grade(a, rec.result if rec else None, course.scale)
+        if a in st.overrides:
+            ov = st.overrides[a]
+            g = AssignmentGrade(a, True, ov.grade, g.status, [*g.flags, "override"])
+        st.grades[a] = g
+    st.final = final_grade({a: g.grade for a, g in st.grades.items()}, course.policy,
+                           course.assignments, course.scale)
+
+
+# --------------------------------------------------------------------------------- writing
+
+
+def _num(x: Decimal | None) -> str:
+    return "-" if x is None else f"{x.quantize(Decimal('0.01'))}"
+
+
+def breakdown_rows(comb: Combined, course: CourseConfig) -> list[dict[str, str]]:
+    """One row per student, for people: each assignment's grade and why, which counted, the
+    mean, the rounding, the flags, and whether the student is in the gradebook CSV."""
+    rows = []
+    for st in comb.students:
+        row = {"Full name": st.full_name, "Email address": st.email}
+        if course.gradebook.identifier == "idnumber":
+            row["ID number"] = st.idnumber
+        for a in course.assignments:
+            g, rec = st.grades[a], st.records.get(a)
+            notes = [f"participant {rec.participant_id}"] if rec else []
+            if rec and rec.result and rec.result.late:
+                notes.append(f"late {rec.result.hours_late:g} h")
+            notes += [f for f in g.flags if f != "late"]
+            if a in st.overrides:
+                ov = st.overrides[a]
+                auto = assignment_grade(a, rec.result if rec else None, course.scale).grade
+                notes.append(f"set by hand (was {_num(auto)}): {ov.reason}")
+            row[a] = _num(g.grade) if g.handed_in else ("not graded" if a not in comb.graded else "-")
+            row[f"{a} notes"] = "; ".join(notes)
+        f = st.final
+        row.update({
+            "Handed in": str(len(f.handed_in)),
+            "Counted": " + ".join(f.counted + ["missing (0)"] * f.missing),
+            "Mean": _num(f.mean),
+            "Rounded up": "yes" if f.rounded_up else "no",
+            "Final": _num(f.grade),
+            "Flags": ", ".join(f.flags + [f"{a}:{fl}" for a, g in st.grades.items() for fl in g.flags]),
+            "Gradebook CSV": "no: " + st.issue if st.issue else "yes",
+        })
+        rows.append(row)
+    return rows
+
+
+def gradebook_rows(comb: Combined, course: CourseConfig) -> list[tuple[str, Decimal | None]]:
+    ident = course.gradebook.identifier
+    return [(st.email if ident == "email" else st.idnumber, st.final.grade)
+            for st in comb.students if not st.issue]
+
+
+def write_final(comb: Combined, out: Path, course: CourseConfig) -> dict[str, Path]:
+    import json
+
+    from .export.atomic import write_atomic
+    from .export.gradebook import write_gradebook
+    from .export.worksheet_io import render_csv
+
+    gb = course.gradebook
+    files = {"gradebook": write_gradebook(out / "final_grades.csv", gradebook_rows(comb, course),
+                                          gb.identifier, gb.grade_item, gb.decimal_separator)}
+    rows = breakdown_rows(comb, course)
+    headers = list(rows[0]) if rows else ["Full name"]
+    files["breakdown"] = write_atomic(out / "final_breakdown.csv", render_csv(
+        headers, [[r[h] for h in headers] for r in rows]))
+    files["json"] = write_atomic(out / "final.json", json.dumps({
+        "course": course.course, "graded": comb.graded, "warnings": comb.warnings,
+        "policy": course.policy.model_dump(), "students": [{
+            "full_name": st.full_name, "email": st.email, "idnumber": st.idnumber,
+            "final": None if st.final.grade is None else float(st.final.grade),
+            "mean": None if st.final.mean is None else float(st.final.mean),
+            "counted": st.final.counted, "rounded_up": st.final.rounded_up,
+            "rule": st.final.rule, "flags": st.final.flags, "issue": st.issue,
+            "assignments": {a: {"grade": None if g.grade is None else float(g.grade),
+                                "handed_in": g.handed_in, "status": g.status, "flags": g.flags,
+                                "participant_id": st.records[a].participant_id if a in st.records else None,
+                                "override": st.overrides[a].reason if a in st.overrides else None}
+                            for a, g in st.grades.items()},
+            "notes": st.notes} for st in comb.students],
+    }, indent=1, ensure_ascii=False))
+    return files
