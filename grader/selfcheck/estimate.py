@@ -1,0 +1,127 @@
+"""One self-check item per rubric check, without re-running the notebook.
+
+Each check kind has an estimator; the points come from the instructor's own judges wherever the
+self-check can run them (the executed-notebook rule, the public unit tests), else from what the
+notebook reports about itself (labelled as such). A kind without an estimator (a new assignment's
+metric) is listed as pending: verified only when the instructor re-runs the notebook.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..checks import check_executed, find_claimed_accuracy, judge_claimed
+from ..checks.accuracy import accuracy_points
+from ..messages import fmt_num, fmt_pct, tr
+from ..run_checks import RUN_KINDS
+from .report import CheckItem
+from .unit import UnitRun
+
+CATALOG = {
+    "self_reported": {
+        "es": "Tu cuaderno muestra una exactitud en test de {acc} (autodeclarada: no comprobada aquí). Con el "
+              "umbral de {thr} valdría {pts} de {max} puntos; el corrector la medirá al re-ejecutar el cuaderno, "
+              "sobre un conjunto de test oculto.",
+        "en": "Your notebook shows a test accuracy of {acc} (self-reported: not checked here). With the threshold "
+              "of {thr} it would be worth {pts} of {max} points; the grader measures it when it re-runs the "
+              "notebook, on a hidden test set."},
+    "no_claim": {
+        "es": "Tu cuaderno no muestra la exactitud en test (la salida de la celda de evaluación), así que no se "
+              "puede estimar. Ejecuta el cuaderno entero y guárdalo con sus salidas.",
+        "en": "Your notebook does not show its test accuracy (the output of the evaluation cell), so it cannot be "
+              "estimated. Run the whole notebook and save it with its outputs."},
+    "claim_later": {
+        "es": "Tu cuaderno muestra {acc}; el corrector la comparará con la que obtenga al re-ejecutarlo "
+              "(tolerancia: {tol} puntos). No da puntos: si no coinciden, el profesor revisará la entrega.",
+        "en": "Your notebook shows {acc}; the grader compares it with what it gets when re-running it "
+              "(tolerance: {tol} points). No points: if they differ, the instructor reviews the submission."},
+    "no_public": {
+        "es": "No hay tests públicos de `{fn}` en esta versión del corrector: se comprobará al corregir.",
+        "en": "This version of the grader has no public tests for `{fn}`: it is checked when grading."},
+    "pending": {"es": "Se comprueba cuando el profesor corrige (re-ejecutando el cuaderno).",
+                "en": "Checked when the instructor grades (re-running the notebook)."},
+    "pending_hidden": {"es": "los tests ocultos de `{fn}`", "en": "the hidden tests of `{fn}`"},
+    "pending_accuracy": {"es": "«{title}»: la exactitud al re-ejecutar el cuaderno, sobre el test oculto",
+                         "en": "'{title}': the accuracy when the notebook is re-run, on the hidden test set"},
+    "pending_check": {"es": "«{title}»", "en": "'{title}'"},
+}
+
+
+@dataclass
+class Context:
+    nb: dict
+    lang: str
+    titles: dict[str, str]  # check id -> title in the report's language
+    units: dict[str, UnitRun] = field(default_factory=dict)
+    _claimed: list = field(default_factory=list)
+
+    @property
+    def claimed(self) -> float | None:
+        if not self._claimed:
+            self._claimed.append(find_claimed_accuracy(self.nb))
+        return self._claimed[0]
+
+
+def estimate(chk, ctx: Context) -> tuple[CheckItem, list[str]]:
+    """The item for one rubric check, and what about it stays unverified until grading."""
+    item, later = ESTIMATORS.get(chk.kind, _pending)(chk, ctx)
+    item.at_risk = chk.kind in RUN_KINDS
+    return item, later
+
+
+def _item(chk, ctx: Context, points, passed, message, basis, blocking, details=None) -> CheckItem:
+    return CheckItem(chk.id, ctx.titles.get(chk.id, chk.id), points, chk.points, passed, message, basis,
+                     blocking, list(details or []))
+
+
+def _executed(chk, ctx: Context):
+    res = check_executed(ctx.nb, chk, ctx.lang)
+    return _item(chk, ctx, res.points, res.passed, res.message, "verified", not res.passed, res.details), []
+
+
+def _unit(chk, ctx: Context):
+    run = ctx.units.get(chk.id)
+    hidden = [tr(CATALOG, "pending_hidden", ctx.lang, fn=chk.function)]
+    if run is None or run.result is None:
+        return _item(chk, ctx, None, None, tr(CATALOG, "no_public", ctx.lang, fn=chk.function), "pending",
+                     False), hidden
+    res = run.result
+    return _item(chk, ctx, res.points, res.passed, res.message, "public_tests", not res.passed, res.details), hidden
+
+
+def _accuracy(chk, ctx: Context):
+    later = [tr(CATALOG, "pending_accuracy", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
+    acc = ctx.claimed
+    if acc is None:
+        return _item(chk, ctx, None, None, tr(CATALOG, "no_claim", ctx.lang), "pending", True), later
+    pts = accuracy_points(chk, acc)
+    msg = tr(CATALOG, "self_reported", ctx.lang, acc=fmt_pct(acc, ctx.lang), thr=fmt_pct(chk.threshold, ctx.lang),
+             pts=fmt_num(pts, ctx.lang), max=fmt_num(chk.points, ctx.lang))
+    passed = acc >= chk.threshold
+    return _item(chk, ctx, pts, passed, msg, "self_reported", not passed), later
+
+
+def _claimed(chk, ctx: Context):
+    later = [tr(CATALOG, "pending_check", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
+    acc = ctx.claimed
+    if acc is None:  # the grader's verdict does not depend on the re-run then
+        res, _ = judge_claimed(chk, None, None, ctx.lang)
+        return _item(chk, ctx, res.points, res.passed, res.message, "verified", False), []
+    msg = tr(CATALOG, "claim_later", ctx.lang, acc=fmt_pct(acc, ctx.lang),
+             tol=fmt_num(100 * chk.tolerance, ctx.lang, 1))
+    return _item(chk, ctx, None if chk.points else 0.0, None, msg, "pending", False), later
+
+
+def _pending(chk, ctx: Context):
+    title = ctx.titles.get(chk.id, chk.id)
+    return _item(chk, ctx, None, None, tr(CATALOG, "pending", ctx.lang), "pending", False), \
+        [tr(CATALOG, "pending_check", ctx.lang, title=title)] if chk.points else []
+
+
+#: check kind -> estimator; a new kind registers here to be estimated instead of listed as pending.
+ESTIMATORS: dict[str, Callable] = {
+    "executed_notebook": _executed,
+    "unit_test": _unit,
+    "accuracy": _accuracy,
+    "claimed_accuracy": _claimed,
+}

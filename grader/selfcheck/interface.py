@@ -1,0 +1,168 @@
+"""The grading interface: every name the grader will look for in the notebook, and its kind.
+
+The names come from the rubric, so a new assignment's checks are picked up by themselves: the
+function of each unit test, and every `interface` name that the probes of its re-run checks use
+(`preprocess` and `model` for an accuracy check). The notebook is read, never run: what counts
+is the last top-level binding of each name, as a re-run would leave it.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from ..messages import tr
+from .. import run_checks
+from ..run_checks import RUN_KINDS
+from .notebook import CodeCell
+
+CATALOG = {
+    "kind_function": {"es": "función", "en": "function"},
+    "kind_model": {"es": "modelo", "en": "model"},
+    "kind_name": {"es": "definido", "en": "defined"},
+    "found_function": {"es": "una función", "en": "a function"},
+    "found_class": {"es": "una clase", "en": "a class"},
+    "found_import": {"es": "importado", "en": "imported"},
+    "found_literal": {"es": "un valor constante", "en": "a constant value"},
+    "found_value": {"es": "un objeto", "en": "an object"},
+    "found_global": {"es": "asignado dentro de la función `{fn}` (global)",
+                     "en": "assigned inside function `{fn}` (global)"},
+    "ok": {"es": "`{name}`: {found} en la celda {cell}", "en": "`{name}`: {found} in cell {cell}"},
+    "missing": {"es": "`{name}` no está definido al nivel superior de ninguna celda de código; el corrector "
+                      "lo busca por su nombre ({kind}). No lo renombres ni lo definas dentro de otra función.",
+                "en": "`{name}` is not defined at the top level of any code cell; the grader looks it up "
+                      "by name ({kind}). Do not rename it or define it inside another function."},
+    "not_function": {"es": "`{name}` es {found} en la celda {cell}, pero el corrector lo llama como función: "
+                           "defínelo con `def {name}(...)`.",
+                     "en": "`{name}` is {found} in cell {cell}, but the grader calls it as a function: "
+                           "define it with `def {name}(...)`."},
+    "not_model": {"es": "`{name}` es {found} en la celda {cell}, pero el corrector espera el modelo entrenado "
+                        "(un objeto con `predict`, como `tf.keras.Sequential(...)`), no {found}.",
+                  "en": "`{name}` is {found} in cell {cell}, but the grader expects the trained model "
+                        "(an object with `predict`, such as `tf.keras.Sequential(...)`), not {found}."},
+}
+
+_OK = {"function": {"function", "import", "value", "global"}, "model": {"value", "import", "global"},
+       "name": {"function", "class", "import", "literal", "value", "global"}}
+#: Interface fields that name a function (the others name a model or any other object).
+FUNCTIONS = {"preprocess"}
+
+
+@dataclass
+class InterfaceItem:
+    name: str
+    expected: str  # "function" | "model"
+    found: str | None  # function | class | import | literal | value | global | None (missing)
+    cell: int | None
+    ok: bool
+    message: str
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def required_names(rubric) -> list[tuple[str, str]]:
+    """[(name, "function" | "model" | "name")] the rubric's checks will look up in the notebook:
+    each check's `function`, and the interface names its re-run probes use."""
+    out: dict[str, str] = {}
+    for chk in rubric.checks:
+        if isinstance(getattr(chk, "function", None), str):
+            out.setdefault(chk.function, "function")
+    used = _probe_names(rubric)
+    for field_name, value in rubric.interface:
+        if isinstance(value, str) and value in used:
+            kind = "model" if field_name.endswith("model") else "function" if field_name in FUNCTIONS else "name"
+            out.setdefault(value, kind)
+    return list(out.items())
+
+
+def _probe_names(rubric) -> set[str]:
+    """The notebook names the rubric's re-run probes use (run_checks.PROBE_USES where it exists,
+    else every interface name quoted in the probes' code)."""
+    probes = {RUN_KINDS[c.kind].probe for c in rubric.checks if c.kind in RUN_KINDS}
+    uses = getattr(run_checks, "PROBE_USES", None)
+    if isinstance(uses, dict) and all(p in uses for p in probes):
+        return {n for p in probes for n in uses[p](rubric) if isinstance(n, str)}
+    code = "\n".join(RUN_KINDS[c.kind].source(rubric) for c in rubric.checks if c.kind in RUN_KINDS)
+    return {v for _, v in rubric.interface if isinstance(v, str) and repr(v) in code}
+
+
+def check_interface(cells: list[CodeCell], rubric, lang: str) -> list[InterfaceItem]:
+    bound: dict[str, tuple[str, int, str]] = {}  # name -> (kind, cell, detail); the last one wins
+    for cell in cells:
+        if cell.tree is None:
+            continue
+        for node in cell.tree.body:
+            for name, kind, detail in _bindings(node):
+                bound[name] = (kind, cell.number, detail)
+    items = []
+    for name, expected in required_names(rubric):
+        kind_text = tr(CATALOG, f"kind_{expected}", lang)
+        if name not in bound:
+            items.append(InterfaceItem(name, expected, None, None, False,
+                                       tr(CATALOG, "missing", lang, name=name, kind=kind_text)))
+            continue
+        kind, cell, detail = bound[name]
+        found = tr(CATALOG, f"found_{kind}", lang, fn=detail)
+        if kind in _OK[expected]:
+            text = kind_text if kind in ("function", "value") or expected == "name" else found
+            items.append(InterfaceItem(name, expected, kind, cell, True,
+                                       tr(CATALOG, "ok", lang, name=name, found=text, cell=cell)))
+        else:
+            key = "not_function" if expected == "function" else "not_model"
+            items.append(InterfaceItem(name, expected, kind, cell, False,
+                                       tr(CATALOG, key, lang, name=name, found=found, cell=cell)))
+    return items
+
+
+def _bindings(node: ast.stmt) -> list[tuple[str, str, str]]:
+    """(name, kind, detail) for each name a top-level statement binds, in order."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return _globals_in(node) + [(node.name, "function", "")]
+    if isinstance(node, ast.ClassDef):
+        return [(node.name, "class", "")]
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [((a.asname or a.name).split(".")[0], "import", "") for a in node.names if a.name != "*"]
+    if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        if node.value is None:
+            return []
+        kind = _value_kind(node.value)
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        return [(n, kind if isinstance(t, ast.Name) else "value", "") for t in targets for n in _names(t)]
+    if isinstance(node, ast.AugAssign):
+        return [(n, "value", "") for n in _names(node.target)]
+    out: list[tuple[str, str, str]] = []
+    if isinstance(node, (ast.For, ast.AsyncFor)):
+        out += [(n, "value", "") for n in _names(node.target)]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        out += [(n, "value", "") for item in node.items if item.optional_vars is not None
+                for n in _names(item.optional_vars)]
+    for block in ("body", "orelse", "finalbody"):
+        for child in getattr(node, block, []) or []:
+            out += _bindings(child)
+    for handler in getattr(node, "handlers", []) or []:
+        for child in handler.body:
+            out += _bindings(child)
+    return out
+
+
+def _value_kind(value: ast.AST) -> str:
+    if isinstance(value, ast.Lambda):
+        return "function"
+    if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)):
+        return "literal"
+    return "value"
+
+
+def _names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for e in target.elts for n in _names(e)]
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    return []
+
+
+def _globals_in(fn: ast.AST) -> list[tuple[str, str, str]]:
+    """Names a function declares `global` (bound when it is called, e.g. `def train(): global model`)."""
+    return [(n, "global", fn.name) for node in ast.walk(fn) if isinstance(node, ast.Global) for n in node.names]
