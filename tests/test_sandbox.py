@@ -92,7 +92,15 @@ def test_writes_outside_the_job_dir_fail(session, tmp_path):
                 out.append(0.0)
         return out
     """
-    run, val = call(session, src)
+    preexisting = {t for t in targets if t.exists()}
+    created: list[Path] = []
+    try:
+        run, val = call(session, src)
+    finally:  # if the protection is broken, don't leave the evidence on the host
+        created = [t for t in targets if t.exists() and t not in preexisting]
+        for t in created:
+            t.unlink()
+    assert created == [], f"writes reached the host: {created}"
     assert run.status == "ok", run.message
     assert val[-1] == 1.0  # the job dir itself is writable
     for t, wrote in zip(targets, val[:-1]):
@@ -232,3 +240,45 @@ def test_unsafe_no_sandbox_runs_the_same_job_without_bwrap(tmp_path):
     run, val = call(s, src)
     assert run.status == "ok", run.message
     assert val == [float(os.getuid()), 0.0]  # really outside: host uid, no /job mount
+
+
+def test_fork_bomb_under_the_watchdog_fallback(tmp_path):
+    """Without usable cgroups (forced here) the watchdog counts the job's processes and kills
+    the whole sandbox when they pass pids_max."""
+    s = SandboxSession.create(workroot=tmp_path, limits_mechanism="watchdog")
+    marker = "4545.75"
+    src = f"""
+    import os, time
+    def probe():
+        for _ in range(1500):
+            if os.fork() == 0:
+                os.execvp("sleep", ["sleep", "{marker}"])  # a cmdline we can look for
+            time.sleep(0.002)
+        return 1.0
+    """
+    run, val = call(s, src, timeout_s=60, pids_max=40)
+    assert run.status == "crashed" and "process limit" in run.message
+    assert val is None
+    left = [p for p in psutil.process_iter(["cmdline"]) if marker in " ".join(p.info["cmdline"] or [])]
+    assert left == []
+
+
+@pytest.mark.parametrize("sandboxed", [True, False])
+def test_offline_keras_files_are_reachable_with_and_without_the_sandbox(tmp_path, sandboxed):
+    import nbformat
+
+    from grader.sandbox import run_notebook
+
+    data = tmp_path / "mnist.npz"
+    np.savez(data, x_train=np.zeros((2, 28, 28), np.uint8))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import json, os, numpy as np\n"
+        "m = json.load(open(os.environ['GRADER_OFFLINE_FILES']))\n"
+        "print('SHAPE', np.load(m['mnist.npz'])['x_train'].shape)")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, path)
+    s = SandboxSession.create(workroot=tmp_path / "jobs", sandboxed=sandboxed)
+    run = run_notebook(s, path, name="offline", datasets={"mnist.npz": data}, timeout_s=60)
+    out = nbformat.read(run.executed_notebook, 4).cells[0].outputs
+    assert run.status == "ok" and "SHAPE (2, 28, 28)" in out[0]["text"], out

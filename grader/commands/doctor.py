@@ -1,32 +1,84 @@
-"""`grader doctor`: what the sandbox will use on this machine."""
+"""`grader doctor`: what the sandbox will use on this machine, and whether it works."""
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 
 from .. import __version__
 
+MECHANISMS = {
+    "cgroup-v1": ("cgroup v1 memory.limit_in_bytes (kernel OOM kill)", "cgroup v1 pids.max"),
+    "cgroup-v2": ("cgroup v2 memory.max (kernel OOM kill)", "cgroup v2 pids.max"),
+    "watchdog": ("watchdog: psutil polls the job's RSS and kills the sandbox",
+                 "RLIMIT_NPROC (unprivileged runs) + watchdog process count"),
+}
+
+TF_PROBE = ("import json, tensorflow as tf; print(json.dumps({'version': tf.__version__, "
+            "'cuda_build': tf.test.is_built_with_cuda(), "
+            "'gpus': [d.name for d in tf.config.list_physical_devices('GPU')]}))")
+
 
 def add_parser(sub) -> None:
-    d = sub.add_parser("doctor", help="show what the sandbox will use on this machine")
+    d = sub.add_parser("doctor", help="show what the sandbox will use on this machine, and test it",
+                       description="Print the sandbox backend, how each limit is enforced, the "
+                       "kernel environment (Python, TensorFlow, CUDA) and the GPUs seen; then run "
+                       "one tiny job in the sandbox. Exit status 1 if something needed is missing.")
     d.add_argument("--python", help="kernel interpreter to inspect (default: this one)")
+    d.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow (~6 s)")
     d.set_defaults(func=run)
 
 
 def run(args) -> int:
     import shutil
 
+    import numpy as np
+
+    from ..errors import GraderError
+    from ..sandbox import SandboxSession, run_functions
+    from ..sandbox.gpus import gpu_names
     from ..sandbox.kernel_env import probe_kernel_env
     from ..sandbox.limits import detect_mechanism
 
+    ok = True
     bwrap = shutil.which("bwrap")
+    mech = detect_mechanism()
+    mem, pids = MECHANISMS[mech]
     print(f"grader {__version__}")
-    print(f"bubblewrap: {bwrap or 'MISSING (apt-get install bubblewrap)'}")
-    print(f"limits:     {detect_mechanism()}")
-    env = probe_kernel_env(args.python)
+    print(f"sandbox:    bubblewrap {bwrap or 'MISSING (apt-get install bubblewrap)'}")
+    print(f"  network:  none (own network namespace, loopback only)")
+    print(f"  memory:   {mem}")
+    print(f"  procs:    {pids}")
+    print(f"  disk:     /job is a size-capped tmpfs; RLIMIT_FSIZE per file")
+    print(f"  time:     per cell (nbclient) and per notebook (host kills the sandbox)")
+    ok &= bool(bwrap)
+    try:
+        env = probe_kernel_env(args.python)
+    except GraderError as exc:
+        print(f"kernel:     {exc}")
+        return 1
     print(f"kernel:     {env.python} (Python {env.version})")
+    print(f"  binds:    {', '.join(str(p) for p in env.prefixes)}")
     for k, v in env.packages.items():
-        print(f"  {k:11} {v or '-'}")
+        print(f"  {k:9} {v or '-'}")
+    if not args.no_tensorflow and env.packages.get("tensorflow"):
+        out = subprocess.run([str(env.python), "-c", TF_PROBE], capture_output=True, text=True,
+                             timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        print(f"  tf:       {out.stdout.strip().splitlines()[-1] if out.returncode == 0 else 'import failed'}")
+    gpus = gpu_names()
+    print(f"gpus:       {'; '.join(gpus) if gpus else 'none (CPU runs)'}")
     print(f"cpus:       {os.cpu_count()}")
-    return 0 if bwrap else 1
-
-
+    if bwrap:
+        session = SandboxSession.create(args.python)
+        t = time.monotonic()
+        try:
+            res = run_functions(session, "def f():\n    return 1.0\n",
+                                [{"id": "c", "function": "f", "args": []}], {"x": np.zeros(1)},
+                                name="doctor", timeout_s=60)
+        finally:
+            session.close()
+        works = res.status == "ok" and res.arrays.get("c") is not None
+        print(f"test job:   {'works' if works else 'FAILED: ' + res.message} "
+              f"({time.monotonic() - t:.1f} s, limits: {res.info.get('limits')})")
+        ok &= works
+    return 0 if ok else 1

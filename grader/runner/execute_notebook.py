@@ -1,23 +1,28 @@
 """Inside the sandbox: re-execute the student's notebook, then run the host's probe in it.
 
 Run as `python -m grader_runner.execute_notebook ...`. The kernel is always the one whose spec
-the host wrote (never the notebook's kernelspec). Cell errors don't stop the run (later cells
-may still define the model); a cell timeout or a dead kernel does. After the last cell, the
-probe (code the host wrote, e.g. `model.predict(preprocess(x))` on the inputs it sent; never
-labels) runs in the same kernel and leaves probe.npz / probe.json for this runner to forward.
+the host wrote (never the notebook's kernelspec), and notebook/cell metadata cannot change how
+cells run (no skipped cells, no kernel choice). Cell errors don't stop the run (later cells may
+still define the model); a cell timeout or a dead kernel does. After the last cell, the probe
+(code the host wrote, e.g. `model.predict(preprocess(x))` on the inputs it sent; never labels)
+runs in the same kernel and hands its outputs back as one display message of the probe cell:
+no file that a student's background thread could rewrite.
 """
 import argparse
 import asyncio
+import base64
 import io
 import json
 import os
+import shutil
 import sys
 import time
 import traceback
 
 from . import protocol
 
-PROBE_OUTPUTS = ("probe.npz", "probe.json")
+PROBE_MIME = "application/vnd.grader.probe+json"
+NEVER_SKIP = "__grader_never_skip__"
 
 
 def _output_size(out) -> int:
@@ -28,14 +33,26 @@ def _output_size(out) -> int:
     return size + len(out.get("traceback", "") and "".join(out["traceback"]))
 
 
+def sanitize(nb) -> None:
+    """Drop what could steer execution: kernel choice, widget state, per-cell execution hints.
+    (Tags stay for nbgrader's checks; the client is told never to skip a tagged cell.)"""
+    for key in ("kernelspec", "widgets", "papermill", "execution"):
+        nb.metadata.pop(key, None)
+    for cell in nb.cells:
+        for key in ("execution", "papermill"):
+            cell.metadata.pop(key, None)
+
+
 def make_client(nb, args):
     from nbclient import NotebookClient
 
     class CappedClient(NotebookClient):
         """Keeps at most `output_cap` characters of outputs: a notebook printing 200 MB must
-        not take the runner's memory (and the host's) with it."""
+        not take the runner's memory (and the host's) with it. The probe cell has its own cap."""
 
         output_budget = args.output_cap
+        probe_budget = args.output_cap
+        probe_index = -1
         truncated_cells: set = set()
 
         def output(self, outs, msg, display_id, cell_index):
@@ -43,7 +60,8 @@ def make_client(nb, args):
             if out is None:
                 return out
             size = _output_size(out)
-            if size > self.output_budget:
+            attr = "probe_budget" if cell_index == self.probe_index else "output_budget"
+            if size > getattr(self, attr):
                 outs.remove(out)
                 if cell_index not in self.truncated_cells:
                     self.truncated_cells.add(cell_index)
@@ -51,9 +69,9 @@ def make_client(nb, args):
 
                     outs.append(new_output("stream", name="stderr",
                                            text="[grader: output truncated / salida truncada]\n"))
-                self.output_budget = max(self.output_budget - 100, 0)
+                setattr(self, attr, max(getattr(self, attr) - 100, 0))
                 return None
-            self.output_budget -= size
+            setattr(self, attr, getattr(self, attr) - size)
             return out
 
     return CappedClient(
@@ -64,11 +82,31 @@ def make_client(nb, args):
         interrupt_on_timeout=False,
         record_timing=True,
         startup_timeout=180,
+        skip_cells_with_tag=NEVER_SKIP,
         resources={"metadata": {"path": args.workdir}},
     )
 
 
-async def run(nb, args, info):
+def take_probe_payload(probe_cell, info: dict, blobs: dict) -> None:
+    """The probe's result: the LAST display of PROBE_MIME in the probe cell (outputs of a
+    student's earlier threads belong to the cells that started them)."""
+    payloads = [o["data"][PROBE_MIME] for o in probe_cell.outputs
+                if o.get("output_type") == "display_data" and PROBE_MIME in (o.get("data") or {})]
+    errors = [o for o in probe_cell.outputs if o.get("output_type") == "error"]
+    if errors:
+        info["probe_error"] = {"ename": errors[0].get("ename", ""),
+                               "evalue": str(errors[0].get("evalue", ""))[:2000]}
+    if not payloads or not isinstance(payloads[-1], dict):
+        return
+    payload = payloads[-1]
+    try:
+        blobs["probe.npz"] = base64.b64decode(payload.get("npz", ""), validate=True)
+    except (ValueError, TypeError):
+        info["probe_error"] = {"ename": "ProbeError", "evalue": "malformed probe arrays"}
+    blobs["probe.json"] = json.dumps(payload.get("info", {}), default=str).encode()
+
+
+async def run(nb, args, info, blobs):
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_code_cell
 
@@ -100,8 +138,9 @@ async def run(nb, args, info):
                     probe = new_code_cell(f.read())
                 ts = time.monotonic()
                 nb.cells.append(probe)  # nbclient writes the cell back by index
+                client.probe_index = len(nb.cells) - 1
                 try:
-                    await client.async_execute_cell(probe, len(nb.cells) - 1, store_history=False)
+                    await client.async_execute_cell(probe, client.probe_index, store_history=False)
                 except CellTimeoutError:
                     info["status"] = "timeout"
                     info["message"] = f"the grader's probe exceeded {args.cell_timeout:g} s"
@@ -109,10 +148,7 @@ async def run(nb, args, info):
                 finally:
                     nb.cells.pop()
                 info["probe_s"] = round(time.monotonic() - ts, 3)
-                errors = [o for o in probe.outputs if o.get("output_type") == "error"]
-                if errors:
-                    info["probe_error"] = {"ename": errors[0].get("ename", ""),
-                                           "evalue": str(errors[0].get("evalue", ""))[:2000]}
+                take_probe_payload(probe, info, blobs)
     except DeadKernelError as exc:
         info["status"] = "crashed"
         info["message"] = f"the kernel died: {exc}"[:2000]
@@ -126,7 +162,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--notebook", required=True)
     p.add_argument("--workdir", required=True)
-    p.add_argument("--scratch", required=True, help="runner-only scratch dir")
+    p.add_argument("--seed", default="", help="read-only folder copied into --seed-into first")
+    p.add_argument("--seed-into", default="")
     p.add_argument("--out-fd", type=int, required=True)
     p.add_argument("--kernel-name", required=True)
     p.add_argument("--kernel-log", required=True)
@@ -134,20 +171,24 @@ def main(argv=None):
     p.add_argument("--output-cap", type=int, default=20_000_000, help="characters of outputs")
     p.add_argument("--probe", default="", help="code to run in the kernel after the notebook")
     p.add_argument("--max-file-mb", type=int, default=0, help="RLIMIT_FSIZE for everything below")
+    p.add_argument("--max-procs", type=int, default=0, help="RLIMIT_NPROC (fallback for pids)")
     args = p.parse_args(argv)
     channel = protocol.open_channel(args.out_fd)
-    protocol.limit_files(args.max_file_mb)
+    protocol.limit_files(args.max_file_mb, args.max_procs)
     info = {"status": "ok", "message": ""}
     blobs = {}
     t0 = time.monotonic()
     try:
         import nbformat
 
+        if args.seed:
+            shutil.copytree(args.seed, args.seed_into, dirs_exist_ok=True)
+        for d in ("HOME", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR"):
+            if os.environ.get(d):
+                os.makedirs(os.environ[d], exist_ok=True)
         nb = nbformat.read(args.notebook, as_version=4)
-        # Never trust the notebook's choice of kernel or its widget/execution metadata.
-        for key in ("kernelspec", "widgets"):
-            nb.metadata.pop(key, None)
-        asyncio.run(run(nb, args, info))
+        sanitize(nb)
+        asyncio.run(run(nb, args, info, blobs))
         info["cell_errors"] = [
             {"cell_index": i, "ename": o.get("ename", ""), "evalue": str(o.get("evalue", ""))[:2000]}
             for i, c in enumerate(nb.cells) if c.cell_type == "code"
@@ -156,11 +197,6 @@ def main(argv=None):
         buf = io.StringIO()
         nbformat.write(nb, buf)
         blobs["executed.ipynb"] = buf.getvalue().encode("utf-8")
-        for name in PROBE_OUTPUTS:
-            path = os.path.join(args.scratch, name)
-            if os.path.isfile(path):
-                with open(path, "rb") as f:
-                    blobs[name] = f.read()
     except BaseException as exc:  # report, never die silently
         info["status"] = "crashed"
         info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]

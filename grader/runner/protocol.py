@@ -27,14 +27,21 @@ def open_channel(fd: int):
     return os.fdopen(fd, "wb", buffering=0)
 
 
-def limit_files(max_mb: int) -> None:
-    """No single file bigger than this (the job dir is on the host's disk), no core dumps.
-    Set before student code starts, so every process it creates inherits them."""
+def limit_files(max_mb: int, max_procs: int = 0) -> None:
+    """No single file bigger than `max_mb` (and no core dumps); at most `max_procs` processes
+    of this uid (the fallback where no pids cgroup is usable: it binds when the grader runs as
+    an unprivileged user; for root the kernel exempts the host's uid 0). Set before student
+    code starts, so every process it creates inherits them."""
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if max_mb > 0:
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_mb << 20, max_mb << 20))
+    if max_procs > 0:
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (max_procs, max_procs))
+        except (ValueError, OSError):
+            pass
 
 
 def encode(info: dict, blobs: dict) -> bytes:

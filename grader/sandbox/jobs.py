@@ -76,8 +76,11 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
 
 
 def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path]) -> tuple[list[Mount], str]:
+    """Files Keras may ask for, mounted read-only, and the shim's name -> path map (paths as
+    the kernel sees them: in the sandbox, or on the host with --unsafe-no-sandbox)."""
     mounts = [Mount(Path(src), f"{DATA}/{name}") for name, src in datasets.items()]
-    mapping = {name: f"{DATA}/{name}" for name in datasets}
+    mapping = {name: f"{DATA}/{name}" if session.sandboxed else str(Path(src).resolve())
+               for name, src in datasets.items()}
     (root / "in" / "offline.json").write_text(json.dumps(mapping))
     return mounts, f"{IN}/offline.json"
 
@@ -88,14 +91,15 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
                  probes: dict[str, str] | None = None,
                  probe_inputs: dict[str, dict[str, np.ndarray]] | None = None,
                  timeout_s: float = 1800, cell_timeout_s: float = 600, memory_mb: int = 4096,
-                 pids_max: int = 512, output_mb: int = 50, max_file_mb: int = 512) -> RunOutput:
+                 pids_max: int = 512, output_mb: int = 50, max_file_mb: int = 512,
+                 disk_mb: int = 1024) -> RunOutput:
     """Re-execute `notebook` (with the student's other files beside it) in the sandbox, then
     the `probes` (see grader/probes.py) in the same kernel on `probe_inputs[probe name]`."""
     from ..probes import probe_cell
 
     root = session.job_root(name)
     try:
-        work = root / "job" / "work"
+        work = root / "in" / "work"  # read-only in the sandbox; the runner copies it to /job/work
         for rel, src in (extra_files or {}).items():
             dest = work / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -111,23 +115,27 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
         mounts += [Mount(root / "in", IN)] + session.mounts()
         argv = [str(session.kenv.python), "-m", "grader_runner.execute_notebook",
                 "--notebook", f"/job/work/{rel}", "--workdir", nb_dir,
-                "--scratch", "/job/scratch", "--out-fd", OUT_FD,
+                "--seed", f"{IN}/work", "--seed-into", "/job/work", "--out-fd", OUT_FD,
                 "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
                 "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
-                "--max-file-mb", str(max_file_mb)]
+                "--max-file-mb", str(max_file_mb), "--max-procs", str(pids_max)]
         if probes:
             for pname in probes:
                 np.savez(root / "in" / f"probe_{pname}.npz", **(probe_inputs or {}).get(pname, {}))
             (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=IN), encoding="utf-8")
             argv += ["--probe", f"{IN}/probe.py"]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
-                           env=session.env(offline), cwd=nb_dir, timeout_s=timeout_s,
+                           env=session.env(offline), timeout_s=timeout_s, disk_mb=disk_mb,
                            memory_mb=memory_mb, pids_max=pids_max,
                            max_result_bytes=output_mb << 20, log_path=root / "sandbox.log")
-        outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,
-                                limits_mechanism=session.limits_mechanism)
+        with session.gpu_pool.acquire() as gpu:  # waits for a free GPU when there are GPUs
+            spec.gpu = gpu
+            outcome = run_sandboxed(spec, session.kenv, session.support,
+                                    sandboxed=session.sandboxed,
+                                    limits_mechanism=session.limits_mechanism)
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
+        run.info["gpu"] = gpu
         run.arrays = _arrays(blobs.get("probe.npz"))
         run.info["probe"] = _small_json(blobs.get("probe.json"))
         if blobs.get("executed.ipynb"):
@@ -166,7 +174,7 @@ def run_functions(session: SandboxSession, source: str, cases: list[dict],
                 "--case-timeout", str(max(2.0, timeout_s / 4)),
                 "--import-timeout", str(max(5.0, timeout_s * 0.6))]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=[Mount(root / "in", IN)] + session.mounts(),
-                           env=session.env(), cwd="/job/work", timeout_s=timeout_s,
+                           env=session.env(), cwd="/job/work", timeout_s=timeout_s, disk_mb=64,
                            memory_mb=memory_mb, pids_max=pids_max, max_result_bytes=16 << 20,
                            log_path=root / "sandbox.log")
         outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,

@@ -11,12 +11,14 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SandboxUnavailable
+from .gpus import device_args, gpu_env
 from .kernel_env import KernelEnv
 from .limits import JobLimits
 
@@ -43,7 +45,7 @@ class SandboxSpec:
     """What to run, with which files and limits. Paths in argv/env/cwd are sandbox paths."""
 
     argv: list[str]
-    job_dir: Path  # bound read-write at /job: the only writable place
+    job_dir: Path  # host folder standing in for /job when running without bwrap
     mounts: list[Mount] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     cwd: str = JOB
@@ -51,8 +53,10 @@ class SandboxSpec:
     memory_mb: int = 4096
     pids_max: int = 512
     tmp_mb: int = 256
+    disk_mb: int = 1024  # /job is a tmpfs of this size: a disk-filling notebook hits its end
     max_result_bytes: int = 50 << 20
     log_path: Path | None = None  # bwrap's and the runner's own stdout/stderr
+    gpu: str | None = None  # the one GPU this job may use (see gpus.py), None: CPU only
 
 
 @dataclass
@@ -83,7 +87,10 @@ def _system_mounts() -> list[str]:
         elif os.path.isdir(d):
             args += ["--ro-bind", d, d]
     for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime",
-              "/etc/fonts", "/etc/alternatives", "/etc/mime.types", "/etc/matplotlibrc"):
+              "/etc/fonts", "/etc/alternatives", "/etc/mime.types", "/etc/matplotlibrc",
+              # CPU topology and cache sizes, which oneDNN/OpenBLAS read to size their threads
+              # and blocks (read-only facts about the hardware, nothing of the host's state)
+              "/sys/devices/system/cpu"):
         args += ["--ro-bind-try", f, f]
     return args
 
@@ -98,15 +105,19 @@ def bwrap_argv(spec: SandboxSpec, kenv: KernelEnv, support: Path) -> list[str]:
     a += _system_mounts()
     for f in ("passwd", "group", "hosts", "nsswitch.conf"):
         a += ["--ro-bind", str(support / "etc" / f), f"/etc/{f}"]
-    a += ["--proc", "/proc", "--dev", "/dev",
-          "--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]
+    a += ["--proc", "/proc", "--dev", "/dev"] + device_args(spec.gpu)
+    a += ["--size", str(spec.tmp_mb << 20), "--tmpfs", "/tmp"]
     for p in kenv.prefixes:
         if not str(p).startswith("/usr/"):
             a += ["--ro-bind", str(p), str(p)]
     for m in spec.mounts:
         a += ["--bind" if m.rw else "--ro-bind", str(m.src), m.dest]
-    a += ["--bind", str(spec.job_dir), JOB,
-          "--remount-ro", "/",  # the sandbox's own root: nothing writable but /job and /tmp
+    # /job: the only writable place, a size-capped tmpfs (its pages count as the job's memory);
+    # inputs come in read-only under /opt/grader/in and the runner copies what it needs.
+    a += ["--size", str(spec.disk_mb << 20), "--tmpfs", JOB]
+    for d in ("work", "home", "scratch"):
+        a += ["--dir", f"{JOB}/{d}"]
+    a += ["--remount-ro", "/",  # the sandbox's own root: nothing writable but /job and /tmp
           "--chdir", spec.cwd, "--clearenv"]
     for k, v in spec.env.items():
         a += ["--setenv", k, v]
@@ -165,9 +176,19 @@ def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxe
     limits = JobLimits.create(spec.memory_mb, spec.pids_max, limits_mechanism)
     r, w = os.pipe()
     os.set_inheritable(w, True)
+    spec.env = {**spec.env, **gpu_env(spec.gpu)}
+    keep_fds = [w]
     if sandboxed:
-        argv, env, cwd = bwrap_argv(spec, kenv, support), dict(os.environ), None
-        argv = [str(w) if x == OUT_FD else x for x in argv]
+        full = [str(w) if x == OUT_FD else x for x in bwrap_argv(spec, kenv, support)]
+        # Options go through --args FD: the sandbox's pid 1 is bwrap, and its command line
+        # (readable in /proc/1/cmdline) would otherwise show every host path we bind.
+        cut = full.index("--")
+        options = tempfile.TemporaryFile()
+        options.write(b"\0".join(x.encode() for x in full[1:cut]) + b"\0")
+        options.seek(0)
+        keep_fds.append(options.fileno())
+        argv = [full[0], "--args", str(options.fileno())] + full[cut:]
+        env, cwd = dict(os.environ), None
     else:
         argv, env, cwd = _unsandboxed(spec)
         argv = [str(w) if x == OUT_FD else x for x in argv]
@@ -183,11 +204,13 @@ def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxe
     try:
         try:
             proc = subprocess.Popen(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log,
-                                    stderr=log, pass_fds=(w,), start_new_session=True)
+                                    stderr=log, pass_fds=tuple(keep_fds), start_new_session=True)
         except OSError as exc:
             raise SandboxUnavailable(f"cannot start the sandbox: {exc}") from None
         finally:
             os.close(w)
+            if sandboxed:
+                options.close()
         reader.start()
 
         def kill() -> None:

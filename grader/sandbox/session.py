@@ -8,9 +8,10 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .gpus import GpuPool
 from .kernel_env import KernelEnv, probe_kernel_env
 from .launch import SANDBOX_UID, Mount, bwrap_path
 
@@ -38,12 +39,14 @@ class SandboxSession:
     keep_jobs: bool = False
     limits_mechanism: str | None = None  # None: detect; "watchdog" forces the fallback
     threads: int = 1  # BLAS/TensorFlow threads per job
+    gpu_pool: GpuPool = field(default_factory=lambda: GpuPool([]))
     _own_workroot: bool = False
 
     @classmethod
     def create(cls, python: str | None = None, workroot: Path | None = None, *,
                sandboxed: bool = True, keep_jobs: bool = False,
-               limits_mechanism: str | None = None, threads: int = 1) -> "SandboxSession":
+               limits_mechanism: str | None = None, threads: int = 1,
+               gpus: list[str] | None = None, jobs_per_gpu: int = 1) -> "SandboxSession":
         if sandboxed:
             bwrap_path()  # fails with the install hint
         kenv = probe_kernel_env(python)
@@ -54,7 +57,7 @@ class SandboxSession:
         _write_support(support, kenv)
         return cls(kenv=kenv, support=support, workroot=root, sandboxed=sandboxed,
                    keep_jobs=keep_jobs, limits_mechanism=limits_mechanism, threads=threads,
-                   _own_workroot=own)
+                   gpu_pool=GpuPool(gpus or [], jobs_per_gpu), _own_workroot=own)
 
     def job_root(self, name: str) -> Path:
         """A fresh host folder for one job: job/ (bound at /job, writable) and in/ (read-only)."""
@@ -88,7 +91,6 @@ class SandboxSession:
             "KERAS_HOME": "/job/home/.keras", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
             "TF_CPP_MIN_LOG_LEVEL": "2", "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n,
             "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
-            "CUDA_VISIBLE_DEVICES": "",
         }
         if offline_json:
             env["GRADER_OFFLINE_FILES"] = offline_json

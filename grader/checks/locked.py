@@ -1,0 +1,89 @@
+"""Were the released notebook's locked and test cells left as they were? (nbgrader checksums)
+
+The release step stores a checksum in every locked or test cell (nbgrader's own
+`compute_checksum`: source, type, flags, grade_id, points). A submitted cell with the same
+grade_id whose content no longer matches was edited; a grade_id that disappeared was deleted.
+Solution cells are the students' to change and are not checked. By default this is a flag for
+the instructor (0 points): an edited test cell is worth a look, not an automatic zero.
+"""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from ..messages import tr
+from ..model import CheckResult
+
+MESSAGES = {
+    "ok": {"es": "Las celdas bloqueadas y de test del enunciado están sin modificar.",
+           "en": "The assignment's locked and test cells are unchanged."},
+    "edited": {"es": "Se han modificado celdas bloqueadas o de test del enunciado: {cells}. "
+                     "No cambies esas celdas; el profesor revisará esta entrega.",
+               "en": "Locked or test cells of the assignment were changed: {cells}. "
+                     "Do not change those cells; the instructor will review this submission."},
+    "edited_cell": {"es": "«{gid}» (celda {n}) editada", "en": "'{gid}' (cell {n}) edited"},
+    "deleted_cell": {"es": "«{gid}» borrada", "en": "'{gid}' deleted"},
+    "no_template": {"es": "No se pudo comprobar: falta el notebook publicado ({path}).",
+                    "en": "Could not be checked: the released notebook is missing ({path})."},
+}
+
+
+def _nbgrader(cell) -> dict:
+    md = cell.get("metadata", {}).get("nbgrader")
+    return md if isinstance(md, dict) else {}
+
+
+def protected(cell) -> bool:
+    md = _nbgrader(cell)
+    return bool(md.get("grade_id")) and (md.get("locked") or (md.get("grade") and not md.get("solution")))
+
+
+@functools.lru_cache(maxsize=8)
+def template_checksums(path: str) -> dict[str, str]:
+    """grade_id -> checksum of every protected cell of the released notebook."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    return {_nbgrader(c)["grade_id"]: _nbgrader(c).get("checksum") or checksum(c)
+            for c in nb.cells if protected(c)}
+
+
+def checksum(cell) -> str | None:
+    from nbgrader.utils import compute_checksum
+
+    try:
+        return compute_checksum(cell)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def find_changes(nb, expected: dict[str, str]) -> tuple[list[tuple[str, int]], list[str]]:
+    """(edited [(grade_id, 1-based cell number)], deleted [grade_id])."""
+    seen: dict[str, int] = {}
+    edited = []
+    for n, cell in enumerate(nb.cells, 1):
+        gid = _nbgrader(cell).get("grade_id")
+        if gid in expected and gid not in seen:
+            seen[gid] = n
+            if checksum(cell) != expected[gid]:
+                edited.append((gid, n))
+    deleted = [gid for gid in expected if gid not in seen]
+    return edited, deleted
+
+
+def check_locked_cells(nb, check, template: Path, lang: str = "es") -> tuple[CheckResult, list[str]]:
+    def result(passed: bool, message: str, details=()):
+        return CheckResult(id=check.id, points=check.points if passed else 0.0,
+                           max_points=check.points, passed=passed, message=message,
+                           details=list(details))
+
+    if not Path(template).is_file():
+        return result(False, tr(MESSAGES, "no_template", lang, path=template)), ["locked_cells_unchecked"]
+    edited, deleted = find_changes(nb, template_checksums(str(template)))
+    if not edited and not deleted:
+        return result(True, tr(MESSAGES, "ok", lang)), []
+    items = [tr(MESSAGES, "edited_cell", lang, gid=g, n=n) for g, n in edited]
+    items += [tr(MESSAGES, "deleted_cell", lang, gid=g) for g in deleted]
+    return result(False, tr(MESSAGES, "edited", lang, cells=", ".join(items[:5]) +
+                            (f" (+{len(items) - 5})" if len(items) > 5 else "")), items), \
+        ["edited_locked_cells"]
