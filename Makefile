@@ -5,17 +5,22 @@ STAMP := $(VENV)/.installed
 DEMOS := $(basename $(notdir $(wildcard submissions/demo/*.zip)))
 
 .PHONY: demo test setup clean
+# Each with the grading worksheet Moodle gives for it (submissions/demo/<a>.worksheet.csv) when
+# there is one; then the end-of-term grades (reports/final_grades.csv) from all of them.
 demo: $(STAMP)
 	@for a in $(DEMOS); do \
-		$(VENV)/bin/grader grade $$a submissions/demo/$$a.zip --out reports/ || exit 1; \
+		ws=submissions/demo/$$a.worksheet.csv; \
+		$(VENV)/bin/grader grade $$a submissions/demo/$$a.zip --out reports/ \
+			$$( [ -f $$ws ] && echo --worksheet $$ws ) || exit 1; \
 	done
+	$(VENV)/bin/grader final --out reports/
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n auto
+	$(VENV)/bin/python -m pytest -n auto --dist loadgroup
 
 setup: $(STAMP)
 $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) scripts/setup.sh
 
 clean:
-	rm -rf reports/*/ .grader-cache
+	rm -rf reports/*/ reports/final_* reports/final.json .grader-cache

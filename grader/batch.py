@@ -17,13 +17,13 @@ from pathlib import Path
 from . import __version__
 from .export.atomic import write_atomic
 from .export.results_jsonl import dumps_row, write_results
-from .export.worksheet import write_worksheet
 from .checks import build_suite
 from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir
 from .ingest import ingest
 from .messages import tr
 from .model import Result, Submission
 from .data.loaders import load_data
+from .roundtrip import RoundTrip
 from .rubric import Rubric
 from .sandbox import SandboxSession
 
@@ -36,6 +36,10 @@ class BatchOptions:
     sandboxed: bool = True
     keep_jobs: bool = False
     limits_mechanism: str | None = None
+    gpus: list[str] = field(default_factory=list)  # GPU indices for notebook runs; [] = CPU
+    jobs_per_gpu: int = 1
+    worksheet: Path | None = None  # the grading worksheet downloaded from Moodle, to fill
+    course: object = None  # CourseConfig: deadline and late policy (None: no late policy)
 
 
 @dataclass
@@ -69,6 +73,9 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     out_dir = Path(out_root) / rubric.assignment
     out_dir.mkdir(parents=True, exist_ok=True)
     report = ingest(Path(source), rubric.assignment, out_dir, preferred=rubric.notebook.preferred)
+    rt = RoundTrip.start(rubric.assignment, opts.course, opts.worksheet, report.submissions,
+                         rubric.max_grade)  # a wrong worksheet fails here, before any grading
+    report.warnings += rt.warnings
     data = load_data(rubric)
     workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb),
                          len(report.submissions) or 1))
@@ -76,7 +83,8 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     threads = rubric.limits.threads or max(1, cpus // workers)
     session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed,
                                     keep_jobs=opts.keep_jobs,
-                                    limits_mechanism=opts.limits_mechanism, threads=threads)
+                                    limits_mechanism=opts.limits_mechanism, threads=threads,
+                                    gpus=opts.gpus, jobs_per_gpu=opts.jobs_per_gpu)
     ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data.pop("datasets"),
                        data=data, executed_dir=out_dir / "executed")
     for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
@@ -95,7 +103,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
         with open(partial, "w", encoding="utf-8") as part, ThreadPoolExecutor(workers) as pool:
             futures = {pool.submit(_safe_grade, sub, ctx): sub for sub in report.submissions}
             for fut in as_completed(futures):
-                res = fut.result()
+                res = rt.stamp(futures[fut], fut.result(), lang)
                 results[res.participant_id] = res
                 part.write(dumps_row(res) + "\n")
                 part.flush()
@@ -107,18 +115,19 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     ordered = [r for _, r in pairs]
     files = {
         "results": write_results(out_dir / "results.jsonl", ordered),
-        "worksheet": write_worksheet(out_dir / "moodle_grading_worksheet.csv", pairs, lang),
+        **rt.write(out_dir, pairs, lang, rubric.title),
     }
     files["run"] = write_atomic(out_dir / "run.json", json.dumps({
         "grader_version": __version__, "assignment": rubric.assignment, "rubric": rubric.source,
         "rubric_resolved": rubric.model_dump(mode="json", exclude={"source"}),
         "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
+        "gpus": opts.gpus, "jobs_per_gpu": opts.jobs_per_gpu,
         "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
         "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
         "datasets": {k: str(v) for k, v in ctx.datasets.items()},
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "wall_s": round(time.monotonic() - t0, 2),
-        "ignored": report.ignored, "warnings": report.warnings,
+        "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
     }, indent=1, ensure_ascii=False))
     partial.unlink(missing_ok=True)
     return BatchReport(out_dir=out_dir, results=ordered, pairs=pairs, ignored=report.ignored,

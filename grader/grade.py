@@ -20,7 +20,7 @@ from .messages import tr
 from .model import CheckResult, Result, RunOutput, Submission
 from .probes import MISSING
 from .rubric import ExecutedCheck, Rubric, UnitTestCheck
-from .run_checks import RUN_KINDS, Judging, not_measured, split_arrays
+from .run_checks import PROBE_USES, RUN_KINDS, Judging, not_measured, split_arrays
 from .sandbox import SandboxSession, run_functions, run_notebook
 
 CATALOG = {
@@ -63,6 +63,12 @@ CATALOG = {
     "collect_error": {
         "es": "Error al predecir con `{pre}` y `{model}` sobre las imágenes de test: {ename}: {evalue}",
         "en": "Error predicting with `{pre}` and `{model}` on the test images: {ename}: {evalue}"},
+    "missing_names": {
+        "es": "Al terminar la ejecución el notebook no define {names}; el corrector los necesita para evaluarlo.",
+        "en": "After running, the notebook does not define {names}; the grader needs them to assess it."},
+    "probe_error": {
+        "es": "Error al usar {names} con los datos del corrector: {ename}: {evalue}",
+        "en": "Error using {names} on the grader's data: {ename}: {evalue}"},
     "cell_errors": {
         "es": "Al re-ejecutar el notebook dieron error: {cells}.",
         "en": "Re-running the notebook raised errors in: {cells}."},
@@ -78,6 +84,9 @@ TITLES = {
     "accuracy": {"es": "Exactitud en el test oculto", "en": "Accuracy on the hidden test set"},
     "claimed_accuracy": {"es": "Exactitud declarada frente a reproducida",
                          "en": "Claimed vs reproduced accuracy"},
+    "locked_cells": {"es": "Celdas bloqueadas sin modificar", "en": "Locked cells unchanged"},
+    "text_loss": {"es": "Pérdida por carácter en texto oculto", "en": "Per-character loss on held-out text"},
+    "generate_text": {"es": "Función `{function}`", "en": "Function `{function}`"},
 }
 
 
@@ -92,6 +101,16 @@ class GradeContext:
     data: dict[str, Any]  # hidden inputs and labels, public test split...: host only
     executed_dir: Path | None = None
     unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
+
+
+def release_template(rubric: Rubric, chk) -> Path:
+    """The released student notebook the locked-cell checksums come from."""
+    if chk.template:
+        return rubric.resolve_path(chk.template)
+    from .paths import course_dir
+
+    base = Path(rubric.source).parent.parent if rubric.source else course_dir()
+    return base / "assignments" / rubric.assignment / "release" / f"{rubric.assignment}.ipynb"
 
 
 def hidden_cases_dir(rubric: Rubric) -> Path | str:
@@ -138,6 +157,11 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     for chk in r.checks:
         if isinstance(chk, ExecutedCheck):
             results[chk.id] = C.check_executed(nb, chk, lang)
+        elif chk.kind == "locked_cells":
+            from .checks.locked import check_locked_cells
+
+            results[chk.id], fl = check_locked_cells(nb, chk, release_template(r, chk), lang)
+            flags += fl
 
     # 2. Unit tests on extracted functions: seconds, no re-training. One job per function,
     #    so a broken helper of one function does not zero the other.
@@ -177,7 +201,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             datasets=ctx.datasets, probes=sources, probe_inputs=inputs,
             timeout_s=r.limits.timeout_s, cell_timeout_s=r.limits.cell_timeout_s,
             memory_mb=r.limits.memory_mb, pids_max=r.limits.pids_max,
-            output_mb=r.limits.output_mb)
+            output_mb=r.limits.output_mb, disk_mb=r.limits.disk_mb,
+            max_file_mb=r.limits.max_file_mb)
         timings["run_s"] = round(time.monotonic() - ts, 2)
         if run.executed_notebook and ctx.executed_dir:
             ctx.executed_dir.mkdir(parents=True, exist_ok=True)
@@ -205,6 +230,25 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
                                  detail=detail[-6000:], timings=timings)
     res.notes = list(dict.fromkeys(res.notes + res_notes))
     return res
+
+
+CRASHES = {  # what the sandbox reports (English, for the log) -> what the student reads
+    "no result": {"es": "el proceso del corrector terminó sin resultado (¿el notebook "
+                                 "mató procesos o salió del intérprete?)",
+                           "en": "the grader's process ended without a result (did the notebook "
+                                 "kill processes or exit the interpreter?)"},
+    "the kernel died": {"es": "el kernel de Python murió durante la ejecución",
+                    "en": "the Python kernel died while running"},
+    "process limit": {"es": "se alcanzó el límite de procesos (¿demasiados procesos o hilos?)",
+                      "en": "the process limit was reached (too many processes or threads?)"},
+}
+
+
+def _crash_reason(message: str, lang: str) -> str:
+    for key, text in CRASHES.items():
+        if key in message:
+            return text.get(lang) or text["es"]
+    return message
 
 
 def _extra_files(sub: Submission) -> dict[str, Path]:
@@ -239,7 +283,7 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
         msg = tr(CATALOG, "memory", lang, limit=_fmt_mb(r.limits.memory_mb))
         return "error", " ".join([msg] + parts), msg
     if run.status != "ok":
-        msg = tr(CATALOG, "crashed", lang, reason=run.message or run.status)
+        msg = tr(CATALOG, "crashed", lang, reason=_crash_reason(run.message or run.status, lang))
         return "error", " ".join([msg] + parts), msg
     errors = (run.info.get("probe") or {}).get("errors")
     for name, err in (errors.items() if isinstance(errors, dict) else []):
@@ -248,7 +292,10 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
         evalue = str(err.get("evalue", ""))
         if evalue.startswith(MISSING):
             names = ", ".join(f"`{n}`" for n in evalue[len(MISSING):].split(","))
-            msg = tr(CATALOG, "missing_interface", lang, names=names)
+            msg = tr(CATALOG, "missing_interface" if name == "predict" else "missing_names", lang, names=names)
+        elif name != "predict" and name in PROBE_USES:  # other assignments' probes (rnn_text...)
+            msg = tr(CATALOG, "probe_error", lang, names=", ".join(f"`{n}`" for n in PROBE_USES[name](r)),
+                     ename=err.get("ename", ""), evalue=evalue[:300])
         else:
             msg = tr(CATALOG, "collect_error", lang, pre=r.interface.preprocess,
                      model=r.interface.model, ename=err.get("ename", ""), evalue=evalue[:300])

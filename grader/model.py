@@ -95,22 +95,31 @@ class Result:
     detail: str = ""  # instructor-only detail (tracebacks, sandbox stderr)
     notebook: str | None = None
     sha256: str | None = None
-    submitted_at: str | None = None
+    submitted_at: str | None = None  # ISO; with a UTC offset once the late policy has run
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    submitted_at_source: str | None = None  # "worksheet" (Moodle's Last modified) or "zip"
+    late: bool = False
+    hours_late: float = 0.0
+    late_penalty: float = 0.0  # points taken off `raw_score` by the course's late policy
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}; expected one of {STATUSES}")
 
     @property
-    def score(self) -> float:
+    def raw_score(self) -> float:
         """Points earned, scaled to max_score when the checks' points sum to something else."""
         possible = sum(c.max_points for c in self.checks)
         earned = sum(c.points for c in self.checks)
         if possible <= 0:
             return 0.0
         return round(earned * self.max_score / possible, 2)
+
+    @property
+    def score(self) -> float:
+        """The grade for this assignment: raw_score less the late penalty, never below 0."""
+        return round(max(0.0, self.raw_score - self.late_penalty), 2)
 
     @classmethod
     def failed(cls, sub: Submission, status: str, message: str, max_score: float,
@@ -135,11 +144,13 @@ class Result:
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
         row["score"] = self.score
+        row["raw_score"] = self.raw_score
         return row
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> "Result":
         row = dict(row)
         row.pop("score", None)
+        row.pop("raw_score", None)
         row["checks"] = [CheckResult(**c) for c in row.get("checks", [])]
         return cls(**row)

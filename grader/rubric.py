@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import RubricError
 
@@ -24,6 +24,8 @@ class Limits(_Strict):
     pids_max: int = Field(512, ge=16)
     threads: int | None = Field(None, ge=1, description="BLAS/TF threads per job (default: cores / workers)")
     output_mb: int = Field(50, ge=1, description="cap on what a job may send back")
+    disk_mb: int = Field(2048, ge=16, description="the job's writable space (a tmpfs, counted as memory)")
+    max_file_mb: int = Field(512, ge=1, description="largest single file a notebook may write")
 
 
 class DataConfig(_Strict):
@@ -39,6 +41,30 @@ class Interface(_Strict):
     preprocess: str = "preprocess"
     model: str = "model"
     predict_batch_size: int = Field(256, ge=1)
+    char2idx: str = "char2idx"  # rnn_text: the vocabulary, {character: index}
+    idx2char: str = "idx2char"  # rnn_text: index -> character (a list or array)
+    # imagenet_cnn: one hidden image's shape, e.g. [96, 96, 3]; checked against data.hidden_test
+    input_shape: list[int] | None = None
+    # How the model's scores map to the assignment's classes: "classes" = one score per class, in
+    # label order; "imagenet" = the 1000 ImageNet scores, class i scored by the best of its
+    # ImageNet indices class_map[i] (grader/checks/accuracy.py map_outputs).
+    outputs: Literal["classes", "imagenet"] = "classes"
+    class_map: list[list[int]] | None = None
+
+    @model_validator(mode="after")
+    def _outputs(self) -> "Interface":
+        if self.outputs == "classes":
+            if self.class_map is not None:
+                raise ValueError("class_map is only for outputs: imagenet")
+            return self
+        if not self.class_map or any(not idx for idx in self.class_map):
+            raise ValueError("outputs: imagenet needs class_map: a non-empty list of ImageNet indices per class")
+        flat = [i for idx in self.class_map for i in idx]
+        if any(not 0 <= i < 1000 for i in flat):
+            raise ValueError("class_map: ImageNet indices go from 0 to 999")
+        if len(set(flat)) != len(flat):
+            raise ValueError("class_map: an ImageNet index appears in two classes")
+        return self
 
 
 class NotebookChoice(_Strict):
@@ -64,16 +90,34 @@ class UnitTestCheck(_Check):
     partial: Literal["proportional", "all_or_nothing"] = "proportional"
     rtol: float = Field(1e-4, ge=0)
     atol: float = Field(1e-6, ge=0)
+    # the reference's conventions, e.g. adam_step: {bias_correction: false} for the slides' Adam
+    options: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def suite_name(self) -> str:
         return self.suite or self.function
+
+    @field_validator("options")
+    @classmethod
+    def _known_options(cls, options: dict, info: ValidationInfo) -> dict:
+        if options and info.data.get("function"):
+            from .checks.reference import check_options  # numpy only
+
+            check_options(info.data.get("suite") or info.data["function"], options)
+        return options
 
 
 class AccuracyCheck(_Check):
     kind: Literal["accuracy"]
     threshold: float = Field(gt=0, le=1)  # full points at or above
     partial_from: float | None = Field(None, ge=0, lt=1)  # linear credit from here; None: all or nothing
+    # a hit when the true class is among the k best scores; None: plain (top-1) accuracy, metric "accuracy"
+    top_k: int | None = Field(None, ge=1)
+
+    @property
+    def metric(self) -> str:
+        """The name of the metric in results.jsonl: `accuracy`, or `top5_accuracy` with top_k: 5."""
+        return "accuracy" if self.top_k is None else f"top{self.top_k}_accuracy"
 
     @model_validator(mode="after")
     def _order(self) -> "AccuracyCheck":
@@ -88,8 +132,51 @@ class ClaimedAccuracyCheck(_Check):
     dataset: str = "mnist.npz"  # the keras dataset whose public test split reproduces the claim
 
 
+class LockedCellsCheck(_Check):
+    """Flags edited or deleted locked/test cells (nbgrader checksums of the released notebook)."""
+
+    kind: Literal["locked_cells"]
+    points: float = Field(0, ge=0)
+    # the released student notebook; default: <course>/assignments/<assignment>/release/<assignment>.ipynb
+    template: str | None = None
+
+
+class TextLossCheck(_Check):
+    """Mean per-character cross-entropy on held-out text, judged against a baseline
+    (grader/checks/text_loss.py). Ratios are loss / baseline: lower is better."""
+
+    kind: Literal["text_loss"]
+    baseline: Literal["unigram", "uniform"] = "unigram"  # training-text char frequencies, or 1/|vocab|
+    threshold: float = Field(gt=0)  # full points at or below this ratio of the baseline
+    partial_from: float | None = Field(None, gt=0)  # linear credit from this ratio down; None: all or nothing
+    window: int = Field(100, ge=1, le=5000)  # characters of context the model reads per prediction
+    max_windows: int = Field(400, ge=1, le=100_000)  # predictions scored (fewer if the text is short)
+    floor_prob: float = Field(1e-4, gt=0, lt=1)  # probability given to misses (OOV, p below it)
+
+    @model_validator(mode="after")
+    def _order(self) -> "TextLossCheck":
+        if self.partial_from is not None and self.partial_from <= self.threshold:
+            raise ValueError(f"partial_from ({self.partial_from}) must be above threshold ({self.threshold})")
+        return self
+
+
+class GenerateCall(_Strict):
+    start: str = Field(min_length=1)  # the seed text
+    num: int = Field(ge=1, le=5000)  # characters to generate after it
+
+
+class GenerateTextCheck(_Check):
+    """`function(model, start, num)` must return start + num characters of the corpus'
+    alphabet (grader/checks/text_generate.py); credit proportional to the calls that do."""
+
+    kind: Literal["generate_text"]
+    function: str = "generate_text"
+    calls: list[GenerateCall] = Field(min_length=1)
+
+
 # Every check kind; a new kind is one class above (with `kind: Literal[...]`) added here.
-CHECK_TYPES = (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck)
+CHECK_TYPES = (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck, LockedCellsCheck,
+               TextLossCheck, GenerateTextCheck)
 KINDS = {get_args(t.model_fields["kind"].annotation)[0]: t for t in CHECK_TYPES}
 Check = Annotated[Union[CHECK_TYPES], Field(discriminator="kind")]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from .messages import tr
 from .model import CheckResult, RunOutput
-from .probes import predict_source
+from .probes import generate_source, predict_source, text_source
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _judge_accuracy(j: Judging):
     preds = j.arrays.get("hidden")
     if preds is None:
         return not_measured(j.check, j.reason, j.lang), {}, []
-    res, metrics = judge_accuracy(j.check, preds, j.data["hidden_y"], j.lang)
+    res, metrics = judge_accuracy(j.check, preds, j.data["hidden_y"], j.lang, class_map=j.data.get("class_map"))
     return res, metrics, []
 
 
@@ -72,6 +72,10 @@ def _judge_claimed(j: Judging):
 
     claimed = find_claimed_accuracy(j.nb)
     preds, y = j.arrays.get("public"), j.data.get("public_y")
+    if preds is not None and y is not None and j.data.get("class_map") is not None:
+        from .checks.accuracy import map_outputs
+
+        preds, _ = map_outputs(preds, j.data["class_map"], len(y))
     reproduced = plain_accuracy(preds, y) if preds is not None and y is not None else None
     metrics = {}
     if claimed is not None:
@@ -82,6 +86,54 @@ def _judge_claimed(j: Judging):
     return res, metrics, flags
 
 
+
+# rnn_text: the held-out text goes in as windows whose next character (the target) stays here
+# (grader/checks/text_windows.py); generate_text is called on the rubric's seeds.
+def _text_source(rubric) -> str:
+    i = rubric.interface
+    return text_source(i.char2idx, i.idx2char, i.model, i.predict_batch_size)
+
+
+def _windows(chk, data):
+    from .checks.text_windows import cut_windows
+
+    return cut_windows(data["hidden_text"], chk.window, chk.max_windows, data["train_chars"])
+
+
+def _judge_text_loss(j: Judging):
+    from .checks import judge_text_loss
+
+    if not j.probe_info:
+        return not_measured(j.check, j.reason, j.lang), {}, []
+    res, metrics = judge_text_loss(j.check, j.arrays.get(j.check.id), j.probe_info, _windows(j.check, j.data),
+                                   j.data["train_counts"], j.lang,
+                                   names=j.data.get("text_names", ("char2idx", "idx2char")))
+    return res, metrics, []
+
+
+def _generate_source(rubric) -> str:
+    fn = next((c.function for c in rubric.checks if c.kind == "generate_text"), "generate_text")
+    return generate_source(fn, rubric.interface.model)
+
+
+def _generate_inputs(chk, data) -> dict[str, np.ndarray]:
+    from .checks.text_generate import call_key
+    from .checks.text_windows import codepoints
+
+    out = {}
+    for i, call in enumerate(chk.calls):
+        out[call_key(chk.id, i) + "__start"] = codepoints(call.start)
+        out[call_key(chk.id, i) + "__num"] = np.array(call.num, dtype=np.int64)
+    return out
+
+
+def _judge_generate(j: Judging):
+    from .checks import judge_generate_text
+
+    if not j.probe_info:
+        return not_measured(j.check, j.reason, j.lang), {}, []
+    return judge_generate_text(j.check, j.probe_info, j.data["train_chars"], j.lang), {}, []
+
 RUN_KINDS: dict[str, RunKind] = {
     "accuracy": RunKind("predict", _predict_source,
                         lambda chk, data: {"hidden": data["hidden_x"]}, _judge_accuracy),
@@ -89,6 +141,16 @@ RUN_KINDS: dict[str, RunKind] = {
         "predict", _predict_source,
         lambda chk, data: {} if data.get("public_x") is None else {"public": data["public_x"]},
         _judge_claimed),
+    "text_loss": RunKind("text", _text_source, lambda chk, data: {chk.id: _windows(chk, data).codepoints},
+                         _judge_text_loss),
+    "generate_text": RunKind("generate", _generate_source, _generate_inputs, _judge_generate),
+}
+
+# The notebook names each probe uses, for the student's message when a probe fails.
+PROBE_USES: dict[str, Callable[[Any], list[str]]] = {
+    "predict": lambda r: [r.interface.preprocess, r.interface.model],
+    "text": lambda r: [r.interface.char2idx, r.interface.model],
+    "generate": lambda r: [c.function for c in r.checks if c.kind == "generate_text"][:1] + [r.interface.model],
 }
 
 

@@ -101,3 +101,33 @@ def submission(tmp_path: Path, nb_or_text, pid: str = "1000001", name: str = "An
     return Submission(assignment="mnist_cnn", participant_id=pid, full_name=name,
                       folder=folder.name, notebook=path, notebook_name=path.name,
                       files=[path.name], paths={path.name: path})
+
+
+DEMO = ROOT / "submissions" / "demo"
+DEMO_ASSIGNMENTS = sorted(p.stem for p in DEMO.glob("*.zip")
+                          if (DEMO / f"{p.stem}.expected.json").exists()
+                          and (DEMO / f"{p.stem}.worksheet.csv").exists())
+
+
+@pytest.fixture(scope="session")
+def demo_reports(tmp_path_factory):
+    """What `make demo` does: every demo zip graded with its Moodle worksheet, then `grader
+    final`. Expensive (about a minute per assignment), so it runs once per test run: xdist
+    workers share pytest's base temp folder, and a file lock lets the first one grade while the
+    others wait and reuse its reports."""
+    import fcntl
+
+    from grader.cli import main
+
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker of a run
+    out = shared / "demo-reports"
+    with open(shared / "demo-reports.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "done").exists():
+            for a in DEMO_ASSIGNMENTS:
+                assert main(["grade", a, str(DEMO / f"{a}.zip"), "--worksheet",
+                             str(DEMO / f"{a}.worksheet.csv"), "--out", str(out),
+                             "--course-dir", str(ROOT)]) == 0, a
+            assert main(["final", "--out", str(out), "--course-dir", str(ROOT)]) == 0
+            (out / "done").touch()
+    return out

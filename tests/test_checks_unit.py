@@ -77,7 +77,7 @@ def test_suites_are_deterministic_well_formed_and_partly_hidden():
             assert c.id == d.id and all(np.array_equal(a, b) for a, b in zip(c.args, d.args))
             assert all(a.dtype == np.float64 and not a.flags.writeable for a in c.args)
             assert c.description["es"] and c.description["en"]
-    with pytest.raises(ValueError, match="known: cross_entropy, softmax"):
+    with pytest.raises(ValueError, match=r"known: (.*, )?cross_entropy, softmax"):
         build_suite("adam")
 
 

@@ -27,6 +27,7 @@ class UnitCase:
     description: dict[str, str]  # lang -> what is tested
     public: bool = False
     hint: dict[str, str] = field(default_factory=dict)  # lang -> advice when it fails unexplained
+    returns: tuple[str, ...] = ()  # names of the values a tuple-returning function gives back (w, v, s)
 
 
 def default_hidden_dir() -> Path:
@@ -127,7 +128,47 @@ def _cross_entropy_suite() -> list[UnitCase]:
     ]
 
 
+def _int(value: int) -> np.ndarray:
+    """A read-only 0-d integer argument (the runner passes 0-d arguments as Python numbers)."""
+    a = np.array(value, dtype=np.int64)
+    a.setflags(write=False)
+    return a
+
+
+def _adam_args(shape: tuple[int, ...], seed: int, t: int, grad_scale: float = 0.5) -> list[np.ndarray]:
+    """w, dw, v, s for step t of adam_step, v and s from t - 1 earlier steps (so they are
+    consistent: s >= 0, of the gradients' squared scale), and t."""
+    n = int(np.prod(shape))
+    w = np.round(2 * _lcg(n, seed) - 1, 4).reshape(shape)
+    grads = grad_scale * (2 * _lcg(n * t, seed + 1) - 1).reshape(t, *shape)
+    v, s = np.zeros(shape), np.zeros(shape)
+    for g in grads[:-1]:
+        v, s = 0.9 * v + 0.1 * g, 0.999 * s + 0.001 * g ** 2
+    return [_arr(w), _arr(grads[-1]), _arr(v), _arr(s), _int(t)]
+
+
+ADAM_RETURNS = ("w", "v", "s")
+
+
+def _adam_suite() -> list[UnitCase]:
+    f = "adam_step"
+    first = [_arr([0.5, -1.2, 2.0]), _arr([0.1, -0.3, 0.02]), _arr([0, 0, 0]), _arr([0, 0, 0]), _int(1)]
+    return [
+        UnitCase("adam__first_step", f, first, public=True, returns=ADAM_RETURNS, description={
+            "es": "el primer paso (t = 1, v = s = 0) con los hiperparámetros por defecto",
+            "en": "the first step (t = 1, v = s = 0) with the default hyperparameters"},
+            hint={"es": "en el primer paso, con corrección de sesgo, cada peso se mueve casi exactamente "
+                        "learning_rate en sentido contrario al gradiente",
+                  "en": "on the first step, with bias correction, each weight moves almost exactly "
+                        "learning_rate against its gradient"}),
+        UnitCase("adam__matrix", f, _adam_args((4, 3), 31, 7), public=True, returns=ADAM_RETURNS, description={
+            "es": "una matriz de pesos (4, 3) con v y s de pasos anteriores, t = 7",
+            "en": "a (4, 3) weight matrix with v and s from earlier steps, t = 7"}),
+    ]
+
+
 SUITES: dict[str, Callable[[], list[UnitCase]]] = {
     "softmax": _softmax_suite,
     "cross_entropy": _cross_entropy_suite,
+    "adam_step": _adam_suite,
 }

@@ -9,6 +9,7 @@ named in `notes` (English, for the instructor).
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass, field
 
 from .deps import BUILTIN_NAMES, SAFE_BUILTIN_CALLS, StmtInfo, analyse, cheap_origin
@@ -34,8 +35,19 @@ class _Stmt:
     info: StmtInfo
 
 
+# CPython 3.11 (before 3.11.8) can fail with "SystemError: AST constructor recursion depth
+# mismatch" when several threads build ASTs at once (cpython#106905); the batch grades in
+# threads, so parsing and symbol analysis go one at a time.
+_AST_LOCK = threading.RLock()
+
+
 def extract_functions(nb, names: list[str]) -> Extraction:
     """The module text that defines `names` as the notebook does, and what could not be found."""
+    with _AST_LOCK:
+        return _extract(nb, names)
+
+
+def _extract(nb, names: list[str]) -> Extraction:
     stmts, futures, notes = _statements(nb)
     by_name: dict[str, list[_Stmt]] = {}
     for s in stmts:

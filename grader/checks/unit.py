@@ -2,7 +2,9 @@
 
 The sandbox only ran the student's function on the cases' inputs; every comparison happens here.
 RunOutput fields read: status, arrays[case.id], info["cases"][case.id] = {ok, ename, evalue},
-info["module_error"] = {ename, evalue} | None, info["missing"] = [function names].
+info["module_error"] = {ename, evalue} | None, info["missing"] = [function names]. A function that
+returns a tuple (adam_step's (w, v, s)) comes back as arrays case.id__0, case.id__1... with
+info["cases"][case.id]["parts"] = how many; its reference returns a tuple too.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from ..messages import tr
 from ..model import CheckResult, RunOutput
 from .cases import UnitCase
 from .extract import Extraction
+from .adam_hints import diagnose as diagnose_adam
 from .hints import diagnose
 from .reference import expected as reference_answer
 from .text import clean
@@ -55,6 +58,17 @@ MESSAGES = {
     "wrong": {"es": "{what}: {call} devolvió {got}; se esperaba {want}",
               "en": "{what}: {call} returned {got}; expected {want}"},
     "hint": {"es": "  Pista: {hint}.", "en": "  Hint: {hint}."},
+    "part_count": {"es": "{what}: {call} devolvió {got} valores; se esperaba la tupla ({names})",
+                   "en": "{what}: {call} returned {got} values; expected the tuple ({names})"},
+    "not_tuple": {"es": "{what}: {call} devolvió un solo array de forma {shape}; se esperaba la tupla ({names})",
+                  "en": "{what}: {call} returned a single array of shape {shape}; expected the tuple ({names})"},
+    "part_shape": {"es": "{what}: {call} devolvió {name} de forma {got}; se esperaba forma {want}",
+                   "en": "{what}: {call} returned {name} of shape {got}; expected shape {want}"},
+    "part_not_finite": {"es": "{what}: {call} devolvió {name} = {got} (contiene {bad}); se esperaba {want}",
+                        "en": "{what}: {call} returned {name} = {got} (it contains {bad}); expected {want}"},
+    "part_wrong": {"es": "{what}: {call} devolvió {name} = {got}; se esperaba {name} = {want}",
+                   "en": "{what}: {call} returned {name} = {got}; expected {name} = {want}"},
+    "also_wrong": {"es": " (también {names})", "en": " ({names} too)"},
     "matrix": {"es": "matriz {shape}", "en": "array {shape}"},
 }
 
@@ -66,7 +80,11 @@ def judge_unit(check: UnitTestCheck, cases: list[UnitCase], run: RunOutput, lang
         raise ValueError(f"check {check.id!r}: the suite has no cases")
     fn = check.function
     info = run.info if isinstance(run.info, dict) else {}
-    missing = set(_strings(info.get("missing"))) | set(getattr(extraction, "missing", []) or [])
+    missing = set(getattr(extraction, "missing", []) or [])
+    if not isinstance(info.get("module_error"), dict):
+        # A module that failed to load never defined its functions: then the load error is the
+        # message, not "define it" (the function IS in the notebook).
+        missing |= set(_strings(info.get("missing")))
 
     def result(passed: int, message: str, details: list[str] | None = None) -> CheckResult:
         total = len(cases)
@@ -112,13 +130,22 @@ def _judge_case(check: UnitTestCheck, case: UnitCase, run: RunOutput, info, lang
     if info.get("ok") is False:
         return tr(MESSAGES, "raised", lang, what=what, call=call, ename=clean(info.get("ename"), 60),
                   evalue=clean(info.get("evalue"))), fallback
+    if case.returns:
+        return _judge_parts(check, case, run, info, lang, what, call, fallback)
+    if out is None and isinstance(info.get("parts"), int):  # a tuple where one array was expected:
+        parts = [run.arrays.get(f"{case.id}__{i}") for i in range(info["parts"])]  # stack it, as
+        if all(isinstance(p, np.ndarray) for p in parts):  # np.asarray(tuple) did before
+            try:
+                out = np.stack(parts)
+            except ValueError:
+                out = None
     if out is None:
         key = "no_result" if info.get("ok") or run.status == "ok" else "not_run"
         return tr(MESSAGES, key, lang, what=what, call=call), None
     if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
         return tr(MESSAGES, "no_result", lang, what=what, call=call), None
     out = out.astype(np.float64)
-    want = reference_answer(case)
+    want = reference_answer(case, getattr(check, "options", None))
     if want.ndim == 0 and out.size == 1:
         out = out.reshape(())
     elif out.shape != want.shape:
@@ -133,11 +160,68 @@ def _judge_case(check: UnitTestCheck, case: UnitCase, run: RunOutput, info, lang
     return tr(MESSAGES, "wrong", lang, what=what, call=call, got=_fmt(out), want=_fmt(want)), hint
 
 
+# Functions returning several values: a hint naming the mistake from all of them at once.
+PART_HINTS = {"adam_step": diagnose_adam}
+
+
+def _judge_parts(check: UnitTestCheck, case: UnitCase, run: RunOutput, info: dict, lang: str, what: str,
+                 call: str, fallback: str | None) -> tuple[str | None, str | None]:
+    """Like the single-array path, for a function that returns a tuple (case.returns names it)."""
+    options = getattr(check, "options", None) or {}
+    want = reference_answer(case, options)
+    names = case.returns if len(case.returns) == len(want) else tuple(str(i) for i in range(len(want)))
+    kw = dict(what=what, call=call, names=", ".join(names))
+    arrays = run.arrays if isinstance(run.arrays, dict) else {}
+    parts = info.get("parts")
+    if isinstance(parts, int) and not isinstance(parts, bool):
+        if parts != len(want):
+            return tr(MESSAGES, "part_count", lang, got=parts, **kw), None
+        outs = [arrays.get(f"{case.id}__{i}") for i in range(len(want))]
+    else:  # a list [w, v, s] or np.array([w, v, s]) arrives stacked as one array
+        single = arrays.get(case.id)
+        if single is None:
+            key = "no_result" if info.get("ok") or run.status == "ok" else "not_run"
+            return tr(MESSAGES, key, lang, what=what, call=call), None
+        if not (isinstance(single, np.ndarray) and single.ndim >= 1 and single.shape[0] == len(want)
+                and all(single.shape[1:] == w.shape for w in want)):
+            return tr(MESSAGES, "not_tuple", lang, shape=getattr(single, "shape", ()), **kw), None
+        outs = [np.asarray(single[i]) for i in range(len(want))]
+    got: list[np.ndarray] = []
+    for name, out, w in zip(names, outs, want):
+        if not isinstance(out, np.ndarray) or out.dtype.kind not in "biuf":
+            return tr(MESSAGES, "no_result", lang, what=what, call=call), None
+        out = out.astype(np.float64)
+        if w.ndim == 0 and out.size == 1:
+            out = out.reshape(())
+        elif out.shape != w.shape:
+            return tr(MESSAGES, "part_shape", lang, name=name, got=out.shape, want=w.shape, **kw), fallback
+        got.append(out)
+    wrong = [i for i, (o, w) in enumerate(zip(got, want))
+             if not (np.all(np.isfinite(o)) and np.allclose(o, w, rtol=check.rtol, atol=check.atol))]
+    if not wrong:
+        return None, None
+    first, name = wrong[0], names[wrong[0]]
+    out, w = got[first], want[first]
+    if not np.all(np.isfinite(out)):
+        bad = (" and " if lang == "en" else " y ").join(
+            k for k, m in (("NaN", np.isnan(out)), ("inf", np.isinf(out))) if m.any())
+        line = tr(MESSAGES, "part_not_finite", lang, name=name, got=_fmt(out), bad=bad, want=_fmt(w), **kw)
+    else:
+        line = tr(MESSAGES, "part_wrong", lang, name=name, got=_fmt(out), want=_fmt(w), **kw)
+    if len(wrong) > 1:
+        line += tr(MESSAGES, "also_wrong", lang, names=", ".join(names[i] for i in wrong[1:]))
+    diagnose_parts = PART_HINTS.get(case.function)
+    hint = diagnose_parts(case, got, want, lang, options) if diagnose_parts else None
+    return line, hint or fallback
+
+
 def _call(case: UnitCase, lang: str) -> str:
     """`softmax([3, -2, 6])` for small vectors, `cross_entropy(array (10, 6), array (10, 6))` otherwise."""
     parts = []
     for a in case.args:
-        if a.ndim == 1 and a.size <= 6:
+        if a.ndim == 0:
+            parts.append(f"{a.item():g}")
+        elif a.ndim == 1 and a.size <= 6:
             parts.append("[" + ", ".join(f"{v:g}" for v in a) + "]")
         else:
             parts.append(tr(MESSAGES, "matrix", lang, shape=a.shape))

@@ -33,9 +33,24 @@ def add_parser(sub) -> None:
     g.add_argument("--keep-jobs", action="store_true", help="keep the sandbox job folders (debugging)")
     g.add_argument("--limits", choices=("cgroup-v1", "cgroup-v2", "watchdog"),
                    help="force a limit mechanism (default: detect)")
+    g.add_argument("--gpus", metavar="LIST", help="GPUs for the notebook runs: 'all' or indices "
+                   "such as 0,1; each run gets one GPU and waits for a free one (default: CPU only)")
+    g.add_argument("--jobs-per-gpu", type=int, default=1, metavar="N",
+                   help="notebook runs sharing one GPU at a time (default: 1)")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap (network and your files exposed); "
                    "only for notebooks you trust")
+    m = g.add_argument_group("Moodle round trip and late policy")
+    m.add_argument("--worksheet", type=Path, metavar="CSV",
+                   help="the grading worksheet downloaded from this assignment in Moodle (English "
+                   "or Spanish site): written back with Grade and Feedback comments filled, "
+                   "every other cell as downloaded; submission times are taken from it")
+    m.add_argument("--course", type=Path, metavar="YAML",
+                   help="course config with the deadline and late policy (default: rubrics/course.yaml)")
+    m.add_argument("--late-policy", choices=("flag", "reject", "penalty"),
+                   help="late submissions: flag (default), reject (grade 0) or penalty")
+    m.add_argument("--late-penalty-per-day", type=float, metavar="POINTS",
+                   help="with --late-policy penalty: points off per started day late")
     g.set_defaults(func=run)
 
 
@@ -54,22 +69,41 @@ def _load_rubric(args):
     return rubric
 
 
+def _load_course(args):
+    """The course config (deadline, late policy), with the command line's changes; None when
+    there is none and nothing asks for it."""
+    from ..course import load_course
+
+    path = args.course or course_dir(args.course_dir) / "rubrics" / "course.yaml"
+    changes = {}
+    if args.late_policy:
+        changes["late.policy"] = args.late_policy
+    if args.late_penalty_per_day is not None:
+        changes["late.penalty_per_day"] = args.late_penalty_per_day
+    if not path.exists() and not args.course and not changes:
+        return None
+    return load_course(path, changes)
+
+
 def run(args) -> int:
     from rich.console import Console
 
     from ..batch import BatchOptions, grade_batch
+    from ..sandbox.gpus import parse_gpus
     from ..report.terminal import progress, summary_table
 
     console = Console(stderr=False)
     rubric = _load_rubric(args)
     if not args.source.exists():
         raise GraderError(f"not found: {args.source}")
+    course = _load_course(args)
     if args.unsafe_no_sandbox:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
     opts = BatchOptions(workers=args.workers, lang=args.lang, python=args.python,
                         sandboxed=not args.unsafe_no_sandbox, keep_jobs=args.keep_jobs,
-                        limits_mechanism=args.limits)
+                        limits_mechanism=args.limits, gpus=parse_gpus(args.gpus),
+                        jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course)
     state = {}
 
     def on_start(n):
@@ -89,6 +123,10 @@ def run(args) -> int:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
                   + f" — {len(rep.results)} submissions in {rep.wall_s:.0f} s ({rep.workers} workers)")
+    late = [r for r in rep.results if r.late]
+    if late:
+        console.print(f"late ({course.late.policy if course else 'no policy'}): " + ", ".join(
+            f"{r.full_name or r.participant_id} {r.hours_late:g} h" for r in late))
     for w in rep.warnings:
         console.print(f"[yellow]warning:[/] {w}")
     if rep.ignored:

@@ -13,13 +13,21 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import RubricError
+from .imagenet_standin import DATA_FILE as IMAGENET_DATA, WEIGHTS_FILE as IMAGENET_WEIGHTS
+from .imagenet_standin import ensure_imagenet_standin
 from .standin import ensure_mnist_standin
+from .text_standin import PUBLIC_NAME as TEXT_STANDIN, ensure_text_standin
 
 STANDIN_FILES: dict[str, Callable[[], Path]] = {
     "mnist.npz": lambda: ensure_mnist_standin()["mnist.npz"],
+    IMAGENET_DATA: lambda: ensure_imagenet_standin(weights=False)[IMAGENET_DATA],
+    IMAGENET_WEIGHTS: lambda: ensure_imagenet_standin()[IMAGENET_WEIGHTS],  # trains once (TensorFlow)
+    TEXT_STANDIN: lambda: ensure_text_standin()[TEXT_STANDIN],
 }
 STANDIN_HIDDEN: dict[str, Callable[[], Path]] = {
     "mnist_cnn": lambda: ensure_mnist_standin()["hidden"],
+    "imagenet_cnn": lambda: ensure_imagenet_standin(weights=False)["hidden"],
+    "rnn_text": lambda: ensure_text_standin()["hidden"],
 }
 
 
@@ -43,8 +51,16 @@ def load_classification(rubric, datasets: dict[str, Path], hidden_path: Path) ->
     hidden = _npz(hidden_path, ("x", "y"), "data.hidden_test")
     if len(hidden["x"]) != len(hidden["y"]):
         raise RubricError(f"data.hidden_test: x has {len(hidden['x'])} rows but y has {len(hidden['y'])}")
+    i = rubric.interface
+    if i.input_shape is not None and tuple(hidden["x"].shape[1:]) != tuple(i.input_shape):
+        raise RubricError(f"data.hidden_test: its images have shape {tuple(hidden['x'].shape[1:])}, "
+                          f"but interface.input_shape says {tuple(i.input_shape)}")
+    class_map = i.class_map if i.outputs == "imagenet" else None
+    if class_map is not None and len(hidden["y"]) and int(np.max(hidden["y"])) >= len(class_map):
+        raise RubricError(f"interface.class_map has {len(class_map)} classes, but data.hidden_test has "
+                          f"label {int(np.max(hidden['y']))}")
     out: dict[str, Any] = {"hidden_x": hidden["x"], "hidden_y": hidden["y"],
-                           "public_x": None, "public_y": None}
+                           "public_x": None, "public_y": None, "class_map": class_map}
     for chk in rubric.checks:
         name = getattr(chk, "dataset", None)
         if chk.kind == "claimed_accuracy" and name in datasets:
@@ -54,7 +70,51 @@ def load_classification(rubric, datasets: dict[str, Path], hidden_path: Path) ->
     return out
 
 
-LOADERS: dict[str, Callable[..., dict[str, Any]]] = {"classification": load_classification}
+def _text(path: Path, what: str) -> str:
+    try:
+        text = Path(path).read_text(encoding="utf-8")  # universal newlines, as students' open()
+    except FileNotFoundError:
+        raise RubricError(f"{what}: file not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise RubricError(f"{what}: {path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise RubricError(f"{what}: cannot read {path}: {exc}") from None
+    if not text:
+        raise RubricError(f"{what}: {path} is empty")
+    return text
+
+
+def load_text(rubric, datasets: dict[str, Path], hidden_path: Path) -> dict[str, Any]:
+    """rnn_text: the held-out text (data.hidden_test, UTF-8) and, from the training text(s) in
+    data.keras_datasets, the character counts (the unigram baseline) and alphabet."""
+    from collections import Counter
+
+    if not datasets:
+        raise RubricError("data.keras_datasets: the text loader needs the training text students load "
+                          "(e.g. corpus_es.txt: standin)")
+    counts: Counter = Counter()
+    for name, path in datasets.items():
+        counts.update(_text(path, f"data.keras_datasets.{name}"))
+    hidden = _text(hidden_path, "data.hidden_test")
+    chars = "".join(sorted(counts))
+    for chk in rubric.checks:  # instructor mistakes that would cost every student points
+        for n, call in enumerate(getattr(chk, "calls", None) or []):
+            bad = sorted(set(call.start) - set(chars))
+            if bad:
+                raise RubricError(f"checks (id {chk.id}).calls[{n}].start: {', '.join(map(repr, bad))} is not in "
+                                  f"the training text, so no student's char2idx can encode it")
+        if chk.kind == "text_loss":
+            from ..checks.text_windows import cut_windows
+
+            if not cut_windows(hidden, chk.window, chk.max_windows, chars).targets:
+                raise RubricError(f"data.hidden_test: {hidden_path} has no window of {chk.window} characters "
+                                  f"(+ 1 target) made only of training-text characters (check {chk.id})")
+    i = rubric.interface
+    return {"hidden_text": hidden, "train_counts": dict(counts), "train_chars": chars,
+            "text_names": (i.char2idx, i.idx2char)}
+
+
+LOADERS: dict[str, Callable[..., dict[str, Any]]] = {"classification": load_classification, "text": load_text}
 
 
 def load_data(rubric) -> dict[str, Any]:

@@ -6,6 +6,7 @@ ends up in here). Tracebacks and sandbox logs never do: those are for the instru
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from pathlib import Path
 
 from ..messages import fmt_num, tr
@@ -14,6 +15,10 @@ from ..model import Result
 CATALOG = {
     "grade": {"es": "Nota", "en": "Grade"},
     "notebook": {"es": "Notebook corregido", "en": "Graded notebook"},
+    "late": {"es": "Entrega fuera de plazo: {late} de retraso (entregado el {when}).",
+             "en": "Late submission: {late} late (submitted {when})."},
+    "raw": {"es": "Nota sin la penalización por retraso: {raw}.",
+            "en": "Grade before the late penalty: {raw}."},
 }
 
 
@@ -40,8 +45,26 @@ def _code(text: str):
 
 def feedback_html(res: Result, lang: str) -> str:
     return _template().render(
-        t={k: tr(CATALOG, k, lang) for k in CATALOG},
+        t={k: tr(CATALOG, k, lang) for k in ("grade", "notebook")},
         score=fmt_num(res.score, lang), max_score=fmt_num(res.max_score, lang),
         message=res.message, checks=res.checks, fmt=lambda x: fmt_num(x, lang),
-        notebook=res.notebook, sha=(res.sha256 or "")[:12],
+        notebook=res.notebook, sha=(res.sha256 or "")[:12], late=late_notice(res, lang),
     ).replace("\n", "").strip()  # one line: safer in CSV cells and spreadsheets
+
+
+def late_notice(res: Result, lang: str) -> str:
+    """'Late submission: 5 min late (submitted 2026-04-01 00:04).' or '' when on time."""
+    if not res.late:
+        return ""
+    from ..policy import late_text
+
+    when = res.submitted_at or ""
+    try:
+        dt = datetime.fromisoformat(when)
+        when = dt.strftime("%d/%m/%Y %H:%M" if lang == "es" else "%Y-%m-%d %H:%M")
+    except ValueError:
+        pass
+    text = tr(CATALOG, "late", lang, late=late_text(res.hours_late, lang), when=when)
+    if res.late_penalty:
+        text += " " + tr(CATALOG, "raw", lang, raw=fmt_num(res.raw_score, lang))
+    return text

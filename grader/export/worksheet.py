@@ -3,9 +3,10 @@
 Headers are Moodle's exact English strings (see shared/moodle-strings.md): the importer matches
 `Identifier`, `Grade` and `Last modified (grade)` by exact text in the site language, and takes
 the participant id from after `Participant ` in the Identifier. Written with csv (proper
-quoting: "Núñez, José" stays one cell), UTF-8, atomically. Without a worksheet downloaded from
-Moodle we don't know e-mails or grading dates: those cells are left as Moodle leaves them
-for ungraded rows ('' and '-').
+quoting: "Núñez, José" stays one cell), UTF-8, atomically. This is the fallback when no
+worksheet downloaded from Moodle is given (`grader grade --worksheet`, worksheet_io.py fills that
+one instead): we don't know e-mails or grading dates, so those cells are left as Moodle leaves
+them for ungraded rows ('' and '-'), and `grader final` matches these students by name.
 """
 from __future__ import annotations
 

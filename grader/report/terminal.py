@@ -9,6 +9,9 @@ from rich.table import Table
 
 from ..model import Result
 
+# the metric shown per student: the first of these the assignment has
+HEADLINE = ("accuracy", "top1_accuracy", "text_loss_ratio")
+
 STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "invalid": "magenta",
                 "no_notebook": "magenta"}
 
@@ -36,7 +39,7 @@ def summary_table(results: list[Result], title: str) -> Table:
     t.add_column("Name", min_width=10, overflow="ellipsis", no_wrap=True, max_width=20)
     t.add_column("Status", no_wrap=True)
     t.add_column("Grade", justify="right", no_wrap=True)
-    t.add_column("Acc.", justify="right", no_wrap=True)
+    t.add_column("Metric", justify="right", no_wrap=True)
     t.add_column("Points lost, flags", overflow="fold")
     for r in results:
         if r.status in ("invalid", "no_notebook"):
@@ -45,7 +48,7 @@ def summary_table(results: list[Result], title: str) -> Table:
             lost = [f"[red]{c.id} {c.points:.3g}/{c.max_points:g}[/]" for c in r.checks
                     if c.max_points and c.points < c.max_points]
         notes = lost + [f"[yellow]{f}[/]" for f in r.flags]
-        acc = r.metrics.get("accuracy")
+        acc = next((r.metrics[k] for k in HEADLINE if k in r.metrics), None)
         t.add_row(r.participant_id, r.full_name or "-",
                   f"[{STATUS_STYLE.get(r.status, 'white')}]{r.status}[/]",
                   f"{r.score:.3g}", f"{acc:.3f}" if acc is not None else "-",
