@@ -5,44 +5,14 @@ need into one module; this calls each case with a time limit and sends back the 
 values. It never sees expected values, so patching numpy or printing "passed" changes nothing.
 """
 import argparse
-import contextlib
 import io
 import json
 import os
-import signal
-import sys
 import time
 import traceback
 
 from . import protocol
-
-
-class CaseTimeout(BaseException):
-    """A BaseException so student code's `except Exception` cannot swallow it."""
-
-
-def _alarm(signum, frame):
-    raise CaseTimeout()
-
-
-class _Capped(io.StringIO):
-    def __init__(self, cap):
-        super().__init__()
-        self.cap = cap
-
-    def write(self, s):
-        if self.tell() < self.cap:
-            super().write(s[: self.cap - self.tell()])
-        return len(s)
-
-
-MAX_PARTS = 16  # a longer tuple is sent as one array, as before
-
-
-def _argument(a):
-    """0-d inputs (a step number t, a learning rate) are passed as Python numbers, as a
-    student's own call would; arrays stay arrays."""
-    return a.item() if a.ndim == 0 else a
+from .cases import Capped, run_cases
 
 
 def main(argv=None):
@@ -59,7 +29,7 @@ def main(argv=None):
     info = {"status": "ok", "message": "", "cases": {}, "module_error": None, "missing": []}
     blobs = {}
     t0 = time.monotonic()
-    out = _Capped(20_000)
+    out = Capped(20_000)
     try:
         import numpy as np
 
@@ -68,47 +38,9 @@ def main(argv=None):
         inputs = np.load(args.inputs, allow_pickle=False)
         with open(args.source, encoding="utf-8") as f:
             source = f.read()
-        namespace = {"__name__": "notebook_functions"}
-        signal.signal(signal.SIGALRM, _alarm)
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            try:
-                signal.setitimer(signal.ITIMER_REAL, args.import_timeout)
-                exec(compile(source, "notebook_functions.py", "exec"), namespace)
-            except BaseException as exc:
-                info["module_error"] = {"ename": type(exc).__name__, "evalue": str(exc)[:2000]}
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            wanted = sorted({c["function"] for c in cases})
-            info["missing"] = [n for n in wanted if not callable(namespace.get(n))]
-            results = {}
-            for case in cases:
-                fn = namespace.get(case["function"])
-                if not callable(fn):
-                    info["cases"][case["id"]] = {"ok": False, "ename": "NameError",
-                                                 "evalue": f"{case['function']} is not defined"}
-                    continue
-                call_args = [_argument(np.array(inputs[k], copy=True)) for k in case["args"]]
-                try:
-                    signal.setitimer(signal.ITIMER_REAL, args.case_timeout)
-                    value = fn(*call_args)
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                    done = {"ok": True, "ename": "", "evalue": ""}
-                    if isinstance(value, tuple) and 0 < len(value) <= MAX_PARTS:
-                        # (w, v, s): one array per element, case__0, case__1...; the host
-                        # knows how many to expect, and "parts" says how many came back.
-                        for i, part in enumerate(value):
-                            results[f"{case['id']}__{i}"] = np.asarray(part, dtype=np.float64)
-                        done["parts"] = len(value)
-                    else:
-                        results[case["id"]] = np.asarray(value, dtype=np.float64)
-                    info["cases"][case["id"]] = done
-                except CaseTimeout:
-                    info["cases"][case["id"]] = {"ok": False, "ename": "Timeout",
-                                                 "evalue": f"took more than {args.case_timeout:g} s"}
-                except BaseException as exc:
-                    signal.setitimer(signal.ITIMER_REAL, 0)
-                    info["cases"][case["id"]] = {"ok": False, "ename": type(exc).__name__,
-                                                 "evalue": str(exc)[:1000]}
+        results = {}
+        run_cases(source, cases, inputs, info, results.__setitem__, out=out, use_alarm=True,
+                  case_timeout=args.case_timeout, import_timeout=args.import_timeout)
         buf = io.BytesIO()
         np.savez(buf, **results)
         blobs["results.npz"] = buf.getvalue()
