@@ -73,6 +73,13 @@ CATALOG = {
         "es": "Al re-ejecutar el notebook dieron error: {cells}.",
         "en": "Re-running the notebook raised errors in: {cells}."},
     "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
+    "forgery": {
+        "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el notebook los "
+              "falsifica (p. ej. un hilo o un `display` modificado). No se ha medido nada de la "
+              "re-ejecución; el profesor revisará esta entrega.",
+        "en": "The grader received {n} results where only it produces one: the notebook forges them "
+              "(e.g. a thread or a patched `display`). Nothing from the re-run was measured; the "
+              "instructor will review this submission."},
     "internal": {
         "es": "Error interno del corrector; el profesor revisará esta entrega a mano.",
         "en": "Internal grader error; the instructor will review this submission by hand."},
@@ -285,6 +292,14 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
     if run.status != "ok":
         msg = tr(CATALOG, "crashed", lang, reason=_crash_reason(run.message or run.status, lang))
         return "error", " ".join([msg] + parts), msg
+    elsewhere = run.info.get("probe_displays_elsewhere")
+    if isinstance(elsewhere, int) and elsewhere > 0:
+        flags.append("probe_forgery")
+    if (run.info.get("probe_error") or {}).get("ename") == "ProbeForgery":
+        flags.append("probe_forgery")
+        n = run.info.get("probe_payloads")
+        msg = tr(CATALOG, "forgery", lang, n=n if isinstance(n, int) else "?")
+        return "error", " ".join(parts + [msg]), msg
     errors = (run.info.get("probe") or {}).get("errors")
     for name, err in (errors.items() if isinstance(errors, dict) else []):
         if not isinstance(err, dict):

@@ -220,13 +220,10 @@ np.allclose = lambda *a, **k: True
 np.isclose = lambda *a, **k: True
 builtins.abs = lambda x: 0
 def forger():
-    from IPython.display import display
-    buf = io.BytesIO(); np.savez(buf, predict__hidden=np.zeros((40, 10)))
-    payload = {"info": {"errors": {}}, "npz": base64.b64encode(buf.getvalue()).decode()}
     while True:
         try:
             np.savez("/job/scratch/probe.npz", predict__hidden=np.zeros((40, 10)))
-            display({"application/vnd.grader.probe+json": payload}, raw=True)
+            json.dump(fake, open("/job/result.json", "w"))
         except Exception:
             pass
         time.sleep(0.01)
@@ -238,6 +235,44 @@ threading.Thread(target=forger, daemon=True).start()
     assert res.score == clean.score
     assert res.metrics["accuracy"] == clean.metrics["accuracy"]
     assert "claimed_accuracy_mismatch" in res.flags  # the printed 1.0 is called out
+
+
+FAKE_PROBE = r"""
+import base64, io, IPython.display
+def _fake_result():
+    buf = io.BytesIO()
+    np.savez(buf, predict__hidden=np.eye(10)[np.arange(40) % 10])
+    return {"application/vnd.grader.probe+json": {"info": {"errors": {}},
+                                                  "npz": base64.b64encode(buf.getvalue()).decode()}}
+"""
+
+
+def test_a_forged_probe_result_is_caught_and_nothing_is_measured(tmp_path, make_ctx):
+    """Code in the kernel can display the probe's own MIME type (a thread, a patched `display`).
+    Here `display` is patched so the probe cell holds a forged result beside the real one:
+    neither is believed, the row says so, and the run measures nothing."""
+    forge = FAKE_PROBE + """
+_real_display = IPython.display.display
+def _forging_display(*objs, **kw):
+    _real_display(_fake_result(), raw=True)
+    return _real_display(*objs, **kw)
+IPython.display.display = _forging_display
+"""
+    res, _ = grade(tmp_path, make_ctx, forge)
+    assert res.status == "error" and "probe_forgery" in res.flags
+    assert "falsifica" in res.message
+    accuracy = next(c for c in res.checks if c.id == "accuracy")
+    assert accuracy.points == 0 and "accuracy" not in res.metrics
+    assert next(c for c in res.checks if c.id == "softmax").passed  # the unit tests stand
+
+
+def test_a_forged_result_in_a_students_cell_is_flagged_and_ignored(tmp_path, make_ctx):
+    clean = clean_score(tmp_path, make_ctx)
+    forge = FAKE_PROBE + "IPython.display.display(_fake_result(), raw=True)"
+    res, _ = grade(tmp_path / "forged", make_ctx, forge, printed="")
+    assert res.status == "graded", res.message
+    assert "probe_forgery" in res.flags
+    assert res.score == clean.score and res.metrics["accuracy"] == clean.metrics["accuracy"]
 
 
 def test_a_softmax_that_patches_numpy_still_fails(tmp_path, make_ctx):

@@ -36,7 +36,7 @@ def test_metadata_that_steers_execution_is_dropped_and_no_tag_skips_a_cell():
     assert client.allow_errors and not client.interrupt_on_timeout
 
 
-def test_probe_payload_is_the_last_display_of_the_probe_cell():
+def test_probe_payload_is_the_one_display_and_two_are_a_forgery():
     import base64
     import io
 
@@ -47,11 +47,21 @@ def test_probe_payload_is_the_last_display_of_the_probe_cell():
         np.savez(buf, predict__hidden=np.full(3, v))
         return {"info": {"errors": {}}, "npz": base64.b64encode(buf.getvalue()).decode()}
 
-    cell = nbformat.v4.new_code_cell("probe")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={runner.PROBE_MIME: payload(v)})
-                    for v in (1.0, 2.0)]
+    def probe_cell(*values):
+        cell = nbformat.v4.new_code_cell("probe")
+        cell.outputs = [nbformat.v4.new_output("display_data", data={runner.PROBE_MIME: payload(v)})
+                        for v in values]
+        return cell
+
     info, blobs = {}, {}
-    runner.take_probe_payload(cell, info, blobs)
+    runner.take_probe_payload(probe_cell(2.0), info, blobs)
     with np.load(io.BytesIO(blobs["probe.npz"])) as z:
         assert z["predict__hidden"].tolist() == [2.0, 2.0, 2.0]
-    assert "probe_error" not in info
+    assert "probe_error" not in info and info["probe_payloads"] == 1
+
+    info, blobs = {}, {}
+    runner.take_probe_payload(probe_cell(1.0, 2.0), info, blobs)
+    assert blobs == {} and info["probe_error"]["ename"] == "ProbeForgery" and info["probe_payloads"] == 2
+
+    student = [probe_cell(1.0), nbformat.v4.new_markdown_cell("x"), nbformat.v4.new_code_cell("pass")]
+    assert runner.count_probe_displays(student) == 1

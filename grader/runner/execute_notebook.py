@@ -88,22 +88,38 @@ def make_client(nb, args):
 
 
 def take_probe_payload(probe_cell, info: dict, blobs: dict) -> None:
-    """The probe's result: the LAST display of PROBE_MIME in the probe cell (outputs of a
-    student's earlier threads belong to the cells that started them)."""
+    """The probe's result: its one display of PROBE_MIME in the probe cell.
+
+    Code in the kernel can display anything, our MIME type included (a student's thread, a
+    patched `display`), so two displays mean forgery and neither is believed: the host is told
+    (`ProbeForgery`) and measures nothing from this run. One display is all a notebook can make
+    the probe say anyway, and that is no more than what its own `model` could answer."""
     payloads = [o["data"][PROBE_MIME] for o in probe_cell.outputs
                 if o.get("output_type") == "display_data" and PROBE_MIME in (o.get("data") or {})]
     errors = [o for o in probe_cell.outputs if o.get("output_type") == "error"]
     if errors:
         info["probe_error"] = {"ename": errors[0].get("ename", ""),
                                "evalue": str(errors[0].get("evalue", ""))[:2000]}
-    if not payloads or not isinstance(payloads[-1], dict):
+    info["probe_payloads"] = len(payloads)
+    if len(payloads) > 1:
+        info["probe_error"] = {"ename": "ProbeForgery",
+                               "evalue": f"{len(payloads)} results in the probe cell, where only one is made"}
         return
-    payload = payloads[-1]
+    if not payloads or not isinstance(payloads[0], dict):
+        return
+    payload = payloads[0]
     try:
         blobs["probe.npz"] = base64.b64decode(payload.get("npz", ""), validate=True)
     except (ValueError, TypeError):
         info["probe_error"] = {"ename": "ProbeError", "evalue": "malformed probe arrays"}
     blobs["probe.json"] = json.dumps(payload.get("info", {}), default=str).encode()
+
+
+def count_probe_displays(cells) -> int:
+    """Displays of the probe's MIME type in the student's own cells: an attempt at forgery."""
+    return sum(1 for c in cells if c.get("cell_type") == "code" for o in c.get("outputs") or []
+               if o.get("output_type") in ("display_data", "execute_result", "update_display_data")
+               and PROBE_MIME in (o.get("data") or {}))
 
 
 async def run(nb, args, info, blobs):
@@ -149,6 +165,7 @@ async def run(nb, args, info, blobs):
                     nb.cells.pop()
                 info["probe_s"] = round(time.monotonic() - ts, 3)
                 take_probe_payload(probe, info, blobs)
+                info["probe_displays_elsewhere"] = count_probe_displays(nb.cells)
     except DeadKernelError as exc:
         info["status"] = "crashed"
         info["message"] = f"the kernel died: {exc}"[:2000]
