@@ -58,3 +58,22 @@ def test_deleted_or_unmarked_locked_cells_are_named(release):
 def test_missing_template_is_reported_not_guessed(release, tmp_path):
     res, flags = check_locked_cells(release, CHECK, tmp_path / "nope.ipynb", "es")
     assert not res.passed and flags == ["locked_cells_unchecked"]
+
+
+@pytest.mark.parametrize("assignment", ["mnist_cnn", "imagenet_cnn", "rnn_text"])
+def test_checksum_is_nbgrader_s_own(assignment):
+    """The student package has no nbgrader, so locked.checksum repeats its recipe: same digests
+    as nbgrader.utils.compute_checksum on every nbgrader cell, as released and when edited."""
+    from nbgrader.utils import compute_checksum
+
+    from grader.checks.locked import checksum
+
+    nb = nbformat.read(ROOT / "assignments" / assignment / "release" / f"{assignment}.ipynb", as_version=4)
+    cells = [c for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(cells) > 10
+    for cell in cells:
+        edited = copy.deepcopy(cell)
+        edited.source += "\n# changed"
+        for c in (cell, edited):
+            assert checksum(c) == compute_checksum(c)
+        assert checksum(edited) != checksum(cell)

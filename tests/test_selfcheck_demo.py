@@ -140,6 +140,32 @@ def test_out_of_order_execution_is_named(demo, tmp_path):
     assert "la celda 5 [3] se ejecutó después de la celda 4 [15]" in out
 
 
+def test_an_edited_test_cell_is_named_before_submitting(demo, tmp_path):
+    nb = json.loads(demo["4518203"].read_text(encoding="utf-8"))
+    i, cell = next((i, c) for i, c in enumerate(nb["cells"], 1)
+                   if c["metadata"].get("nbgrader", {}).get("grade") and not c["metadata"]["nbgrader"].get("solution"))
+    cell["source"] = "assert True  # tests quitados"
+    path = tmp_path / "mnist_cnn.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    rc, out = check(path)
+    assert rc == 1
+    gid = cell["metadata"]["nbgrader"]["grade_id"]
+    assert f"«{gid}» (celda {i}) editada" in out and "No cambies esas celdas" in out
+    rc, out = check(demo["4518203"])
+    assert rc == 0 and "Celdas bloqueadas sin modificar (0/0 pt, comprobado)" in out
+
+
+def test_a_notebook_without_release_checksums_leaves_locked_cells_to_the_grader(demo, tmp_path):
+    nb = json.loads(demo["4518203"].read_text(encoding="utf-8"))
+    for c in nb["cells"]:
+        c["metadata"].get("nbgrader", {}).pop("checksum", None)
+    path = tmp_path / "mnist_cnn.ipynb"
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    report = self_check(path, lang="en")
+    locked = next(c for c in report.checks if c.id == "locked_cells")
+    assert locked.basis == "pending" and not locked.blocking and "checksums" in locked.message
+
+
 def test_colab_drive_notebook_lists_what_breaks_when_graded(demo, tmp_path):
     path = colab_drive(demo["4518203"], tmp_path / "mnist_cnn.ipynb")
     report = self_check(path)

@@ -9,6 +9,7 @@ the instructor (0 points): an edited test cell is worth a look, not an automatic
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from ..messages import tr
@@ -49,19 +50,39 @@ def template_checksums(path: str) -> dict[str, str]:
 
 
 def checksum(cell) -> str | None:
-    from nbgrader.utils import compute_checksum
+    """nbgrader's `compute_checksum` (nbgrader.utils), step for step, on plain dicts.
 
+    Written out because the student package (`grader check`) must not install nbgrader; the
+    tests pin it to nbgrader's own on every protected cell of every released notebook."""
     try:
-        return compute_checksum(cell)
-    except (KeyError, TypeError, ValueError):
+        md = cell["metadata"]["nbgrader"]
+        grade, solution = md.get("grade", False), md.get("solution", False)
+        locked = False if solution else (True if grade else md.get("locked", False))
+        source = cell["source"]
+        parts = ["".join(source) if isinstance(source, list) else source, cell["cell_type"],
+                 str(grade), str(solution), str(locked), md["grade_id"]]
+        if grade:
+            parts.append(str(float(md["points"])))
+        m = hashlib.md5()
+        for part in parts:
+            m.update(part.encode("utf-8"))
+        return m.hexdigest()
+    except (KeyError, TypeError, ValueError, AttributeError):
         return None
+
+
+def carried_checksums(nb) -> dict[str, str]:
+    """grade_id -> the checksum each protected cell carries from the release: what the student's
+    own copy can say about itself (a deleted cell takes its checksum with it)."""
+    return {_nbgrader(c)["grade_id"]: _nbgrader(c)["checksum"] for c in nb.get("cells", [])
+            if protected(c) and isinstance(_nbgrader(c).get("checksum"), str)}
 
 
 def find_changes(nb, expected: dict[str, str]) -> tuple[list[tuple[str, int]], list[str]]:
     """(edited [(grade_id, 1-based cell number)], deleted [grade_id])."""
     seen: dict[str, int] = {}
     edited = []
-    for n, cell in enumerate(nb.cells, 1):
+    for n, cell in enumerate(nb.get("cells", []), 1):
         gid = _nbgrader(cell).get("grade_id")
         if gid in expected and gid not in seen:
             seen[gid] = n

@@ -12,6 +12,7 @@ from typing import Callable
 
 from ..checks import check_executed, find_claimed_accuracy, judge_claimed
 from ..checks.accuracy import accuracy_points
+from ..checks.locked import MESSAGES as LOCKED, carried_checksums, find_changes
 from ..messages import fmt_num, fmt_pct, tr
 from ..run_checks import RUN_KINDS
 from .report import CheckItem
@@ -40,6 +41,14 @@ CATALOG = {
         "en": "This version of the grader has no public tests for `{fn}`: it is checked when grading."},
     "pending": {"es": "Se comprueba cuando el profesor corrige (re-ejecutando el cuaderno).",
                 "en": "Checked when the instructor grades (re-running the notebook)."},
+    "locked_ok": {"es": "Las celdas bloqueadas y de test del enunciado están sin modificar (si borraste alguna, "
+                        "se verá al corregir).",
+                  "en": "The assignment's locked and test cells are unchanged (a deleted one shows when grading)."},
+    "locked_unknown": {"es": "Tu cuaderno no trae las sumas de verificación del enunciado publicado (¿partiste "
+                             "de otra copia?); se comprobará al corregir, contra el enunciado.",
+                       "en": "Your notebook does not carry the released notebook's checksums (did you start "
+                             "from another copy?); it is checked when grading, against the release."},
+    "pending_deleted": {"es": "celdas bloqueadas borradas", "en": "deleted locked cells"},
     "pending_hidden": {"es": "los tests ocultos de `{fn}`", "en": "the hidden tests of `{fn}`"},
     "pending_accuracy": {"es": "«{title}»: la exactitud al re-ejecutar el cuaderno, sobre el test oculto",
                          "en": "'{title}': the accuracy when the notebook is re-run, on the hidden test set"},
@@ -112,6 +121,22 @@ def _claimed(chk, ctx: Context):
     return _item(chk, ctx, None if chk.points else 0.0, None, msg, "pending", False), later
 
 
+def _locked(chk, ctx: Context):
+    """Edited locked/test cells, from the checksums the student's copy carries from the release
+    (the instructor's run compares with the released notebook itself)."""
+    expected = carried_checksums(ctx.nb)
+    later = [tr(CATALOG, "pending_deleted", ctx.lang)]
+    if not expected:
+        return _item(chk, ctx, None, None, tr(CATALOG, "locked_unknown", ctx.lang), "pending", False), \
+            [tr(CATALOG, "pending_check", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
+    edited, _ = find_changes(ctx.nb, expected)
+    if not edited:
+        return _item(chk, ctx, chk.points, True, tr(CATALOG, "locked_ok", ctx.lang), "verified", False), later
+    items = [tr(LOCKED, "edited_cell", ctx.lang, gid=g, n=n) for g, n in edited]
+    msg = tr(LOCKED, "edited", ctx.lang, cells=", ".join(items))
+    return _item(chk, ctx, 0.0, False, msg, "verified", True, items), later
+
+
 def _pending(chk, ctx: Context):
     title = ctx.titles.get(chk.id, chk.id)
     return _item(chk, ctx, None, None, tr(CATALOG, "pending", ctx.lang), "pending", False), \
@@ -124,4 +149,5 @@ ESTIMATORS: dict[str, Callable] = {
     "unit_test": _unit,
     "accuracy": _accuracy,
     "claimed_accuracy": _claimed,
+    "locked_cells": _locked,
 }
