@@ -230,3 +230,27 @@ def test_moodle_date_formats():
     assert format_moodle_date(datetime(2026, 3, 6, 21, 5), "en") == "Friday, 6 March 2026, 9:05 PM"
     assert format_moodle_date(datetime(2026, 3, 31, 0, 59), "en") == "Tuesday, 31 March 2026, 12:59 AM"
     assert format_moodle_date(datetime(2026, 3, 7, 9, 5), "es") == "sábado, 7 de marzo de 2026, 09:05"
+
+
+@pytest.mark.parametrize("text,lang", [(EN, "en"), (ES, "es")])
+def test_feedback_quoting_windows_paths_survives_moodles_csv_escape(tmp_path, text, lang):
+    """PHP's fgetcsv (Moodle's reader) takes a backslash inside quotes as an escape, so a
+    `\\"` pair would not read back as written. The feedback is HTML: quotes are escaped there,
+    and a message quoting a Windows path ending in a backslash reaches Moodle intact."""
+    from grader.export.feedback import feedback_html
+    from grader.model import CheckResult, Result
+
+    ws = read_worksheet(write(tmp_path, text), MADRID)
+    msg = 'No existe "C:\\datos\\" ni \'D:\\x\\\'; ruta \\\\servidor\\'
+    graded = {}
+    for r in ws.rows:
+        if r.has_submission:
+            res = Result("mnist_cnn", r.participant_id, "x", "error", 10.0, message=msg,
+                         checks=[CheckResult("executed", 0.0, 1.0, False, msg)])
+            graded[r.participant_id] = (0.0 + 1, feedback_html(res, lang))
+    html = next(iter(graded.values()))[1]
+    assert '\\"' not in html and "C:\\datos\\" in html
+    out = write_filled(ws, tmp_path / "filled.csv", graded)
+    moodle = {str(o.uniqueid): o for o in import_worksheet(out.read_bytes(), Assignment(lang, 10, participants(ws)))}
+    for pid, (_, feedback) in graded.items():
+        assert moodle[pid].feedback == feedback
