@@ -308,7 +308,9 @@ def load_rubric(path: str | Path, overrides: list[str] | None = None) -> Rubric:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RubricError(f"rubric not found: {path}") from None
+        known = sorted(f.stem for f in path.parent.glob("*.yaml") if f.stem != "course")
+        hint = f" (rubrics there: {', '.join(known)})" if known else ""
+        raise RubricError(f"rubric not found: {path}{hint}") from None
     except yaml.YAMLError as e:
         raise RubricError(f"invalid rubric {path}: not valid YAML: {e}") from None
     if overrides:

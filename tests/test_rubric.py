@@ -76,3 +76,6 @@ def test_missing_or_broken_file(tmp_path):
     (tmp_path / "bad.yaml").write_text("checks: [unclosed")
     with pytest.raises(RubricError, match="not valid YAML"):
         load_rubric(tmp_path / "bad.yaml")
+    (tmp_path / "mnist_cnn.yaml").write_text("{}")
+    with pytest.raises(RubricError, match=r"rubrics there: bad, mnist_cnn\)"):  # a typo names the choices
+        load_rubric(tmp_path / "mnist_cn.yaml")
