@@ -1,6 +1,9 @@
 """Shared fixtures: small rubrics, a sandbox session, and notebooks built in the tests."""
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -107,6 +110,45 @@ DEMO = ROOT / "submissions" / "demo"
 DEMO_ASSIGNMENTS = sorted(p.stem for p in DEMO.glob("*.zip")
                           if (DEMO / f"{p.stem}.expected.json").exists()
                           and (DEMO / f"{p.stem}.worksheet.csv").exists())
+
+
+# --- helpers for the assignment and demo tests -----------------------------------------------
+def nbgrader_cells(path: Path) -> dict[str, nbformat.NotebookNode]:
+    """grade_id -> cell, for every nbgrader cell of the notebook at `path`."""
+    nb = nbformat.read(path, as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
+
+
+def exec_cells(*sources: str) -> dict:
+    """Run notebook cell sources in one namespace (with `np`), as the kernel would."""
+    namespace: dict = {"np": np}
+    for src in sources:
+        exec(compile(src, "<cell>", "exec"), namespace)
+    return namespace
+
+
+@contextlib.contextmanager
+def script_module(name: str):
+    """scripts/<name>.py imported as a module (registered while in use: dataclasses look their
+    module up in sys.modules; scripts/ on the path: the demo scripts import make_demo)."""
+    scripts = str(ROOT / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
+
+
+def assert_march_moodle_entry(info) -> None:
+    """A demo zip entry as Moodle writes it: saved in March 2026, UTF-8 flag on non-ASCII names."""
+    assert (2026, 3, 1) <= info.date_time[:3] <= (2026, 3, 31), info.filename
+    if not info.filename.isascii():
+        assert info.flag_bits & 0x800, f"{info.filename}: UTF-8 flag"
 
 
 @pytest.fixture(scope="session")

@@ -14,22 +14,12 @@ import nbformat
 import numpy as np
 import pytest
 
+from conftest import exec_cells, nbgrader_cells
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assignments/mnist_cnn/source/mnist_cnn.ipynb"
 RELEASE = ROOT / "assignments/mnist_cnn/release/mnist_cnn.ipynb"
 INTERFACE = ("softmax", "cross_entropy", "preprocess", "model", "train")
-
-
-def _cells(path: Path) -> dict[str, nbformat.NotebookNode]:
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-
-
-def _run(*sources: str) -> dict:
-    namespace: dict = {"np": np}
-    for src in sources:
-        exec(compile(src, "<cell>", "exec"), namespace)
-    return namespace
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +34,15 @@ def test_source_is_valid_nbgrader_format():
     assert len(ids) == len(set(ids)) == len(nb.cells), "every cell has a unique grade_id"
     for cell in nb.cells:
         assert cell.metadata["nbgrader"]["schema_version"] == 3
-    cells = _cells(SOURCE)
+    cells = nbgrader_cells(SOURCE)
     assert all(cells[name].metadata["nbgrader"]["solution"] for name in INTERFACE)
     assert {n: cells[n].metadata["nbgrader"]["points"] for n in ("test_softmax", "test_cross_entropy")} == {
         "test_softmax": 2, "test_cross_entropy": 2}
 
 
 def test_source_solutions_pass_the_public_tests():
-    cells = _cells(SOURCE)
-    ns = _run(cells["softmax"].source, cells["test_softmax"].source,
+    cells = nbgrader_cells(SOURCE)
+    ns = exec_cells(cells["softmax"].source, cells["test_softmax"].source,
               cells["cross_entropy"].source, cells["test_cross_entropy"].source)
     softmax, cross_entropy = ns["softmax"], ns["cross_entropy"]
     # and the documented contract beyond the public asserts
@@ -66,9 +56,9 @@ def test_source_solutions_pass_the_public_tests():
 def test_release_has_no_solution_code(release):
     text = RELEASE.read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
-    source_cells = _cells(SOURCE)
+    source_cells = nbgrader_cells(SOURCE)
     for grade_id in INTERFACE:
-        cell = _cells(RELEASE)[grade_id]
+        cell = nbgrader_cells(RELEASE)[grade_id]
         assert "# YOUR CODE HERE" in cell.source and "raise NotImplementedError()" in cell.source
         solution = re.search(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", source_cells[grade_id].source, re.S)
         for line in solution.group(1).splitlines():
@@ -77,9 +67,9 @@ def test_release_has_no_solution_code(release):
 
 
 def test_release_stubs_fail_the_public_tests():
-    cells = _cells(RELEASE)
+    cells = nbgrader_cells(RELEASE)
     with pytest.raises(NotImplementedError):
-        _run(cells["softmax"].source, cells["test_softmax"].source)
+        exec_cells(cells["softmax"].source, cells["test_softmax"].source)
 
 
 def test_release_has_no_outputs(release):

@@ -13,6 +13,8 @@ import pytest
 from grader.checks import build_suite, expected
 from grader.rubric import load_rubric
 
+from conftest import exec_cells, nbgrader_cells
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assignments/imagenet_cnn/source/imagenet_cnn.ipynb"
 RELEASE = ROOT / "assignments/imagenet_cnn/release/imagenet_cnn.ipynb"
@@ -20,24 +22,12 @@ RUBRIC = ROOT / "rubrics/imagenet_cnn.yaml"
 INTERFACE = ("adam_step", "preprocess", "model", "train")
 
 
-def _cells(path: Path) -> dict[str, nbformat.NotebookNode]:
-    nb = nbformat.read(path, as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if "nbgrader" in c.metadata}
-
-
-def _run(*sources: str) -> dict:
-    namespace: dict = {"np": np}
-    for src in sources:
-        exec(compile(src, "<cell>", "exec"), namespace)
-    return namespace
-
-
 def test_source_is_valid_nbgrader_format_and_unexecuted():
     nb = nbformat.read(SOURCE, as_version=4)
     nbformat.validate(nb)
     ids = [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
     assert len(ids) == len(set(ids)) == len(nb.cells), "every cell has a unique grade_id"
-    cells = _cells(SOURCE)
+    cells = nbgrader_cells(SOURCE)
     assert all(cells[name].metadata["nbgrader"]["solution"] for name in INTERFACE)
     assert cells["test_adam_step"].metadata["nbgrader"]["points"] == 3
     for cell in nb.cells:
@@ -46,8 +36,8 @@ def test_source_is_valid_nbgrader_format_and_unexecuted():
 
 
 def test_source_solution_passes_the_public_tests_and_the_grader_suite():
-    cells = _cells(SOURCE)
-    ns = _run(cells["adam_step"].source, cells["test_adam_step"].source)
+    cells = nbgrader_cells(SOURCE)
+    ns = exec_cells(cells["adam_step"].source, cells["test_adam_step"].source)
     adam_step = ns["adam_step"]
     for case in build_suite("adam_step", hidden_dir=ROOT / "rubrics" / "hidden_cases"):
         args = [a.item() if a.ndim == 0 else a.copy() for a in case.args]
@@ -58,28 +48,28 @@ def test_source_solution_passes_the_public_tests_and_the_grader_suite():
 
 def test_public_tests_reject_the_slides_version_but_not_epsilon_inside_the_root():
     """What the demo's María O'Connor relies on: her bug passes the notebook's own tests."""
-    cells = _cells(SOURCE)
+    cells = nbgrader_cells(SOURCE)
     slides = cells["adam_step"].source.replace("v_hat = v / (1 - beta1 ** t)", "v_hat = v").replace(
         "s_hat = s / (1 - beta2 ** t)", "s_hat = s")
     assert slides != cells["adam_step"].source
     with pytest.raises(AssertionError, match="primer paso"):
-        _run(slides, cells["test_adam_step"].source)
+        exec_cells(slides, cells["test_adam_step"].source)
     inside = cells["adam_step"].source.replace("(np.sqrt(s_hat) + epsilon)", "np.sqrt(s_hat + epsilon)")
     assert inside != cells["adam_step"].source
-    _run(inside, cells["test_adam_step"].source)
+    exec_cells(inside, cells["test_adam_step"].source)
 
 
 def test_instructions_state_the_rubrics_adam_convention():
     rubric = load_rubric(RUBRIC)
     assert rubric.check("adam_step").options.get("bias_correction", True) is True
-    text = _cells(SOURCE)["adam_intro"].source
+    text = nbgrader_cells(SOURCE)["adam_intro"].source
     assert "sí se corrige el sesgo" in text and r"\hat{v} = \frac{v}{1 - \beta_1^{\,t}}" in text
     assert "empieza en 1" in text and "fuera" in text  # t from 1; epsilon outside the root
 
 
 def test_instructions_match_the_rubric_points_and_thresholds():
     rubric = load_rubric(RUBRIC)
-    intro = _cells(SOURCE)["intro"].source
+    intro = nbgrader_cells(SOURCE)["intro"].source
     for chk in rubric.checks:
         if chk.points:
             assert f"| {chk.points:g} |" in intro, chk.id
@@ -92,7 +82,7 @@ def test_instructions_match_the_rubric_points_and_thresholds():
 def test_release_has_no_solution_code():
     text = RELEASE.read_text(encoding="utf-8")
     assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
-    source_cells, release_cells = _cells(SOURCE), _cells(RELEASE)
+    source_cells, release_cells = nbgrader_cells(SOURCE), nbgrader_cells(RELEASE)
     for grade_id in INTERFACE:
         cell = release_cells[grade_id]
         assert "# YOUR CODE HERE" in cell.source and "raise NotImplementedError()" in cell.source
@@ -101,7 +91,7 @@ def test_release_has_no_solution_code():
             if line.strip() and not line.strip().startswith("#"):
                 assert line not in cell.source, f"{grade_id}: solution line leaked: {line!r}"
     with pytest.raises(NotImplementedError):
-        _run(release_cells["adam_step"].source, release_cells["test_adam_step"].source)
+        exec_cells(release_cells["adam_step"].source, release_cells["test_adam_step"].source)
 
 
 def test_release_metadata_locks_and_checksums():
@@ -126,7 +116,7 @@ def test_checked_in_release_is_fresh(tmp_path):
 
 def test_the_notebook_loads_data_and_weights_only_by_the_names_the_rubric_serves():
     rubric = load_rubric(RUBRIC)
-    cells = _cells(SOURCE)
+    cells = nbgrader_cells(SOURCE)
     served = set(rubric.data.keras_datasets)
     names = set(re.findall(r'get_file\(\s*"([^"]+)"', cells["load_data"].source))
     assert names and names <= served

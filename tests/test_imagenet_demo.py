@@ -5,15 +5,15 @@ José Núñez's notebook is exactly the executed reference solution, which the e
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from conftest import assert_march_moodle_entry, script_module
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "submissions/demo"
@@ -34,15 +34,8 @@ def notebooks() -> dict[str, tuple[str, nbformat.NotebookNode, zipfile.ZipInfo]]
 
 @pytest.fixture(scope="module")
 def make_demo():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    spec = importlib.util.spec_from_file_location("make_demo_imagenet", ROOT / "scripts/make_demo_imagenet.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["make_demo_imagenet"] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
+    with script_module("make_demo_imagenet") as module:
         yield module
-    finally:
-        sys.modules.pop("make_demo_imagenet", None)
 
 
 def _code(nb) -> list[str]:
@@ -61,9 +54,7 @@ def test_the_roster_students_with_an_imagenet_id_are_all_there(notebooks):
 def test_moodle_layout_and_march_timestamps(notebooks):
     assert ZIP.stat().st_size < 1_500_000
     for name, _, info in notebooks.values():
-        assert (2026, 3, 1) <= info.date_time[:3] <= (2026, 3, 31), info.filename
-        if not info.filename.isascii():
-            assert info.flag_bits & 0x800, f"{info.filename}: UTF-8 flag"
+        assert_march_moodle_entry(info)
 
 
 def test_every_notebook_was_executed_in_order_without_errors(notebooks):
