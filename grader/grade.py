@@ -20,7 +20,7 @@ from .messages import tr
 from .model import CheckResult, Result, RunOutput, Submission
 from .probes import MISSING
 from .rubric import ExecutedCheck, Rubric, UnitTestCheck
-from .run_checks import PROBE_USES, RUN_KINDS, Judging, not_measured, split_arrays
+from .run_checks import PROBE_USES, judge_probes, not_measured, plan_probes
 from .sandbox import SandboxSession, run_functions, run_notebook
 
 CATALOG = {
@@ -193,15 +193,9 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
     status, message, detail = "graded", "", ""
-    run_checks = [c for c in r.checks if c.kind in RUN_KINDS]
+    run_checks, sources, inputs = plan_probes(r, ctx.data)
     if run_checks:
         ts = time.monotonic()
-        sources: dict[str, str] = {}
-        inputs: dict[str, dict[str, np.ndarray]] = {}
-        for chk in run_checks:
-            kind = RUN_KINDS[chk.kind]
-            sources.setdefault(kind.probe, kind.source(r))
-            inputs.setdefault(kind.probe, {}).update(kind.inputs(chk, ctx.data))
         run = run_notebook(
             ctx.session, sub.notebook, name=f"{sub.participant_id}-run",
             notebook_rel=sub.notebook_name or "", extra_files=_extra_files(sub),
@@ -216,15 +210,10 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
         status, message, reason = _run_status(run, r, lang, flags)
         detail = "\n".join(x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x)
-        probe_info = run.info.get("probe") or {}
-        for chk in run_checks:
-            kind = RUN_KINDS[chk.kind]
-            info = probe_info.get(kind.probe) if isinstance(probe_info.get(kind.probe), dict) else {}
-            res, m, fl = kind.judge(Judging(chk, split_arrays(run, kind.probe), info, ctx.data,
-                                            nb, lang, reason))
-            results[chk.id] = res
-            metrics.update(m)
-            flags += fl
+        judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason)
+        results.update(judged)
+        metrics.update(m)
+        flags += fl
 
     checks = []
     for chk in r.checks:

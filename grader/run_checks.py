@@ -154,6 +154,33 @@ PROBE_USES: dict[str, Callable[[Any], list[str]]] = {
 }
 
 
-def split_arrays(run: RunOutput, probe: str) -> dict[str, np.ndarray]:
+def plan_probes(rubric, data: dict) -> tuple[list, dict[str, str], dict[str, dict[str, np.ndarray]]]:
+    """The rubric's checks that need the re-run, each probe's code (once, however many checks
+    share it) and each probe's inputs (never labels)."""
+    checks = [c for c in rubric.checks if c.kind in RUN_KINDS]
+    sources: dict[str, str] = {}
+    inputs: dict[str, dict[str, np.ndarray]] = {}
+    for chk in checks:
+        kind = RUN_KINDS[chk.kind]
+        sources.setdefault(kind.probe, kind.source(rubric))
+        inputs.setdefault(kind.probe, {}).update(kind.inputs(chk, data))
+    return checks, sources, inputs
+
+
+def judge_probes(checks: list, arrays: dict[str, np.ndarray], probe_info: dict, data: dict, nb, lang: str,
+                 reason: str) -> tuple[dict[str, CheckResult], dict[str, float], list[str]]:
+    """Every run check judged on what the probes returned: (results by id, metrics, flags)."""
+    results, metrics, flags = {}, {}, []
+    for chk in checks:
+        kind = RUN_KINDS[chk.kind]
+        info = probe_info.get(kind.probe) if isinstance(probe_info.get(kind.probe), dict) else {}
+        res, m, fl = kind.judge(Judging(chk, split_arrays(arrays, kind.probe), info, data, nb, lang, reason))
+        results[chk.id] = res
+        metrics.update(m)
+        flags += fl
+    return results, metrics, flags
+
+
+def split_arrays(arrays: dict[str, np.ndarray], probe: str) -> dict[str, np.ndarray]:
     prefix = f"{probe}__"
-    return {k[len(prefix):]: v for k, v in run.arrays.items() if k.startswith(prefix)}
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}

@@ -145,32 +145,23 @@ class TextKernel(Kernel):
         return seconds, work
 
 
-def judge(rubric, data, work: Path, nb) -> dict:
+def judge(checks, data, work: Path, nb) -> dict:
     """The grader's own judges on what the probes returned: {check id: CheckResult} + metrics."""
-    from grader.run_checks import RUN_KINDS, Judging
+    from grader.run_checks import judge_probes
 
     with np.load(work / "probe.npz", allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
     info = json.loads((work / "probe.json").read_text())
-    out, metrics = {}, {}
-    for chk in rubric.checks:
-        kind = RUN_KINDS.get(chk.kind)
-        if kind is None:
-            continue
-        prefix = kind.probe + "__"
-        mine = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
-        reason = json.dumps(info["errors"].get(kind.probe, ""), ensure_ascii=False)
-        res, m, _ = kind.judge(Judging(chk, mine, info.get(kind.probe) or {}, data, nb, "es", reason))
-        out[chk.id] = res
-        metrics.update(m)
-    return {"checks": out, "metrics": metrics, "errors": info["errors"]}
+    reason = json.dumps(info["errors"], ensure_ascii=False) if info["errors"] else ""
+    checks, metrics, _ = judge_probes(checks, arrays, info, data, nb, "es", reason)
+    return {"checks": checks, "metrics": metrics, "errors": info["errors"]}
 
 
 def build(out: Path) -> None:
     sys.path.insert(0, str(ROOT))
     from grader.data.loaders import load_data
     from grader.rubric import load_rubric
-    from grader.run_checks import RUN_KINDS
+    from grader.run_checks import plan_probes
 
     rubric = load_rubric(ROOT / "rubrics/rnn_text.yaml")
     data = load_data(rubric)
@@ -181,18 +172,13 @@ def build(out: Path) -> None:
     print(f"{'student':<24} {'run s':>6} {'loss':>6} {'ratio':>6} {'loss pts':>8} {'gen pts':>7}  notes")
     with tempfile.TemporaryDirectory(prefix="make-demo-rnn-") as tmp:
         kernel = TextKernel(Path(tmp), None, {k: str(v) for k, v in datasets.items()})
-        probes, inputs = {}, {}
-        for chk in rubric.checks:
-            kind = RUN_KINDS.get(chk.kind)
-            if kind:
-                probes.setdefault(kind.probe, kind.source(rubric))
-                inputs.setdefault(kind.probe, {}).update(kind.inputs(chk, data))
+        run_checks, probes, inputs = plan_probes(rubric, data)
         for name, arrays in inputs.items():
             np.savez(Path(tmp) / f"probe_{name}.npz", **arrays)
         for n, st in enumerate(STUDENTS):
             nb = fill(template, {**reference, **st.answers})
             seconds, work = kernel.run_text(nb, str(n), probes, st.errors_expected)
-            result = judge(rubric, data, work, nb)
+            result = judge(run_checks, data, work, nb)
             checks, metrics = result["checks"], result["metrics"]
             errors = [c for c in nb.cells if c.cell_type == "code"
                       for o in c.get("outputs", []) if o.get("output_type") == "error"]
