@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import GraderError
+from .rubric import set_dotted
 
 
 class CourseError(GraderError):
@@ -173,9 +174,5 @@ def load_course(path: str | Path, overrides: dict[str, Any] | None = None) -> Co
     if not isinstance(raw, dict):
         raise CourseError(f"invalid course config {path}: expected a mapping at the top level")
     for key, value in (overrides or {}).items():
-        node = raw
-        *parents, last = key.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[last] = value
+        set_dotted(raw, key, value, CourseError)
     return parse_course(raw, str(path))

@@ -27,6 +27,7 @@ class RoundTrip:
     course: CourseConfig | None = None
     worksheet: Worksheet | None = None
     warnings: list[str] = field(default_factory=list)
+    rows: dict = field(default_factory=dict)  # the worksheet's rows by participant id
 
     @classmethod
     def start(cls, assignment: str, course: CourseConfig | None, worksheet: Path | None,
@@ -34,6 +35,7 @@ class RoundTrip:
         rt = cls(assignment, course)
         if worksheet is not None:
             rt.worksheet = read_worksheet(worksheet, course.tzinfo if course else None)
+            rt.rows = rt.worksheet.by_pid()
             rt.warnings += rt.worksheet.warnings
             rt.warnings += check_against(rt.worksheet, submissions, max_grade)
         return rt
@@ -42,24 +44,28 @@ class RoundTrip:
         """When `sub` was handed in, and where that came from: Moodle's `Last modified
         (submission)` when the worksheet has a readable one, else the zip entry's time (local
         time, taken to be the course's time zone)."""
-        row = self.worksheet.by_pid().get(sub.participant_id) if self.worksheet else None
+        row = self.rows.get(sub.participant_id)
         if row is not None and row.submitted_at is not None:
             return row.submitted_at, "worksheet"
         if sub.submitted_at is not None:
-            tz = self.course.tzinfo if self.course else None
-            when = sub.submitted_at if sub.submitted_at.tzinfo else sub.submitted_at.replace(tzinfo=tz)
-            return when, "zip"
+            return self._zip_time(sub), "zip"
         return None, None
+
+    def _zip_time(self, sub: Submission) -> datetime:
+        """The zip entry's time, read as the course's time zone (a zip stores local time)."""
+        tz = self.course.tzinfo if self.course else None
+        return sub.submitted_at if sub.submitted_at.tzinfo else sub.submitted_at.replace(tzinfo=tz)
 
     def stamp(self, sub: Submission, res: Result, lang: str) -> Result:
         """Submission time, its source, and the late policy, on `res` (in place)."""
         when, source = self.submitted(sub)
         if source == "worksheet" and sub.submitted_at is not None and self.course:
-            zip_time = sub.submitted_at.replace(tzinfo=self.course.tzinfo)
+            zip_time = self._zip_time(sub)
             if abs((zip_time - when).total_seconds()) >= 120:
                 res.notes.append(f"submission time from Moodle's worksheet ({when:%Y-%m-%d %H:%M}); "
                                  f"the zip's file time is {zip_time:%Y-%m-%d %H:%M}")
-        if self.course is None:
+        if self.course is None:  # no deadline to apply: just when, and from where
+            res.submitted_at = when.isoformat() if when else res.submitted_at
             res.submitted_at_source = source
             return res
         return apply_late(res, when, source, self.course.deadline_for(self.assignment),
@@ -72,7 +78,7 @@ class RoundTrip:
             sheet = write_worksheet(path, pairs, lang)
         else:
             grades = {s.participant_id: (r.score, feedback_html(r, lang)) for s, r in pairs
-                      if s.participant_id in self.worksheet.by_pid()}
+                      if s.participant_id in self.rows}
             sheet = write_filled(self.worksheet, path, grades)
         return {"worksheet": sheet,
                 "feedback_zip": write_feedback_zip(out_dir / FEEDBACK_ZIP, pairs, lang, title)}

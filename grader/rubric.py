@@ -274,24 +274,32 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         if "=" not in item:
             raise RubricError(f"override {item!r}: expected KEY=VALUE, e.g. limits.memory_mb=2048")
         key, _, text = item.partition("=")
-        value = yaml.safe_load(text) if text.strip() else None
-        parts = key.strip().split(".")
-        node: Any = raw
-        for i, part in enumerate(parts[:-1]):
-            if isinstance(node, list):  # checks: by id
-                match = [c for c in node if isinstance(c, dict) and c.get("id") == part]
-                if not match:
-                    ids = ", ".join(str(c.get("id")) for c in node if isinstance(c, dict))
-                    raise RubricError(f"override {key!r}: no check with id {part!r} (ids: {ids})")
-                node = match[0]
-            else:
-                node = node.setdefault(part, {})
-                if not isinstance(node, (dict, list)):
-                    raise RubricError(f"override {key!r}: '{'.'.join(parts[:i + 1])}' is not a section")
-        if isinstance(node, list):
-            raise RubricError(f"override {key!r}: address a check by id, e.g. checks.accuracy.threshold")
-        node[parts[-1]] = value
+        set_dotted(raw, key.strip(), yaml.safe_load(text) if text.strip() else None, RubricError)
     return raw
+
+
+def set_dotted(raw: dict, key: str, value: Any, error: type[Exception]) -> None:
+    """raw[a][b][c] = value for key "a.b.c", in place: missing or empty sections are created, a
+    list is addressed by its items' `id` (checks.accuracy.threshold). Shared by the rubric's
+    --set and the course config's command-line changes."""
+    parts = key.split(".")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):  # checks: by id
+            match = [c for c in node if isinstance(c, dict) and c.get("id") == part]
+            if not match:
+                ids = ", ".join(str(c.get("id")) for c in node if isinstance(c, dict))
+                raise error(f"override {key!r}: no check with id {part!r} (ids: {ids})")
+            node = match[0]
+        else:
+            if node.get(part) is None:  # absent, or an empty `late:` in the YAML
+                node[part] = {}
+            node = node[part]
+            if not isinstance(node, (dict, list)):
+                raise error(f"override {key!r}: '{'.'.join(parts[:i + 1])}' is not a section")
+    if isinstance(node, list):
+        raise error(f"override {key!r}: address a check by id, e.g. checks.accuracy.threshold")
+    node[parts[-1]] = value
 
 
 def parse_rubric(raw: Any, source: str = "<rubric>") -> Rubric:

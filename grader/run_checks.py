@@ -149,7 +149,7 @@ RUN_KINDS: dict[str, RunKind] = {
 # The notebook names each probe uses, for the student's message when a probe fails.
 PROBE_USES: dict[str, Callable[[Any], list[str]]] = {
     "predict": lambda r: [r.interface.preprocess, r.interface.model],
-    "text": lambda r: [r.interface.char2idx, r.interface.model],
+    "text": lambda r: [r.interface.char2idx, r.interface.idx2char, r.interface.model],
     "generate": lambda r: [c.function for c in r.checks if c.kind == "generate_text"][:1] + [r.interface.model],
 }
 

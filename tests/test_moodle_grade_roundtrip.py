@@ -105,3 +105,22 @@ def test_a_worksheet_of_another_assignment_fails_before_grading(tmp_path, capsys
     assert rc == 2
     assert "maximum grade 100, but the rubric's is 10" in capsys.readouterr().err
     assert not (tmp_path / "o" / "mnist_cnn" / "results.jsonl").exists()
+
+
+def test_without_a_course_config_the_time_recorded_is_the_one_its_source_names():
+    """No course.yaml (no deadline): the row still says when it was handed in, and that time is
+    the one the named source gives (the worksheet's), not the zip's."""
+    from datetime import datetime, timedelta, timezone
+
+    from grader.export.worksheet_io import WorksheetRow
+    from grader.model import Result, Submission
+    from grader.roundtrip import RoundTrip
+
+    moodle = datetime(2026, 3, 30, 21, 14, tzinfo=timezone(timedelta(hours=2)))
+    sub = Submission("mnist_cnn", "4518203", "José Núñez", submitted_at=datetime(2026, 3, 30, 20, 0))
+    rt = RoundTrip("mnist_cnn", rows={"4518203": WorksheetRow(2, "4518203", [], submitted_at=moodle)})
+    res = rt.stamp(sub, Result.from_submission(sub, status="graded", max_score=10.0), "es")
+    assert res.submitted_at_source == "worksheet" and res.submitted_at == moodle.isoformat()
+    bare = RoundTrip("mnist_cnn")
+    res = bare.stamp(sub, Result.from_submission(sub, status="graded", max_score=10.0), "es")
+    assert res.submitted_at_source == "zip" and res.submitted_at == "2026-03-30T20:00:00"

@@ -248,3 +248,15 @@ def test_per_assignment_deadline_and_overrides_from_the_command_line(tmp_path):
     c = load_course(p, {"late.policy": "reject"})
     assert c.deadline_for("b") == datetime(2026, 4, 7, 23, 59, tzinfo=MADRID)
     assert c.deadline_for("a") == DEADLINE and c.late.policy == "reject"
+
+
+def test_a_command_line_late_policy_fills_an_empty_late_section(tmp_path):
+    """`late:` left empty in course.yaml, then `--late-policy reject`: a clean config, not a crash."""
+    from grader.course import CourseError, load_course
+
+    p = tmp_path / "course.yaml"
+    p.write_text("year: 2026\nassignments: [mnist_cnn, imagenet_cnn, rnn_text]\nlate:\n")
+    assert load_course(p, {"late.policy": "reject"}).late.policy == "reject"
+    p.write_text("year: 2026\nassignments: [mnist_cnn, imagenet_cnn, rnn_text]\nlate: 3\n")
+    with pytest.raises(CourseError, match="'late' is not a section"):
+        load_course(p, {"late.policy": "reject"})

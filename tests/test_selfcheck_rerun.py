@@ -142,3 +142,17 @@ def test_bad_data_option(tmp_path, capsys):
     nb = executed_notebook(tmp_path / "mnist_cnn.ipynb", ("x = 1", "ok\n"))
     assert main(["check", str(nb), "--rerun", "--data", "mnist.npz"]) == 2
     assert "se esperaba NOMBRE=RUTA" in capsys.readouterr().err
+
+
+def test_rerun_items_quote_each_accuracy_check_s_own_metric():
+    """imagenet_cnn grades top1 and top5: each item quotes its own metric from the run."""
+    from grader.model import CheckResult, Result
+    from grader.rubric import load_rubric
+    from grader.selfcheck.rerun import items
+
+    rubric = load_rubric(ROOT / "rubrics" / "imagenet_cnn.yaml")
+    res = Result("imagenet_cnn", "1", "x", "graded", 10.0,
+                 checks=[CheckResult("top1", 2.0, 4.0, False, "-"), CheckResult("top5", 2.0, 2.0, True, "-")],
+                 metrics={"top1_accuracy": 0.625, "top5_accuracy": 0.875})
+    got = {i.id: i.message for i in items(res, rubric, "stand-in", "en")[0]}
+    assert "62.5 %" in got["top1"] and "87.5 %" in got["top5"]

@@ -11,8 +11,7 @@ import ast
 from dataclasses import dataclass
 
 from ..messages import tr
-from .. import run_checks
-from ..run_checks import RUN_KINDS
+from ..run_checks import PROBE_USES, RUN_KINDS
 from .notebook import CodeCell
 
 CATALOG = {
@@ -76,14 +75,9 @@ def required_names(rubric) -> list[tuple[str, str]]:
 
 
 def _probe_names(rubric) -> set[str]:
-    """The notebook names the rubric's re-run probes use (run_checks.PROBE_USES where it exists,
-    else every interface name quoted in the probes' code)."""
+    """The notebook names the rubric's re-run probes use (run_checks.PROBE_USES)."""
     probes = {RUN_KINDS[c.kind].probe for c in rubric.checks if c.kind in RUN_KINDS}
-    uses = getattr(run_checks, "PROBE_USES", None)
-    if isinstance(uses, dict) and all(p in uses for p in probes):
-        return {n for p in probes for n in uses[p](rubric) if isinstance(n, str)}
-    code = "\n".join(RUN_KINDS[c.kind].source(rubric) for c in rubric.checks if c.kind in RUN_KINDS)
-    return {v for _, v in rubric.interface if isinstance(v, str) and repr(v) in code}
+    return {n for p in probes for n in PROBE_USES[p](rubric) if isinstance(n, str)}
 
 
 def check_interface(cells: list[CodeCell], rubric, lang: str) -> list[InterfaceItem]:

@@ -156,8 +156,8 @@ def items(res: Result, rubric, label: str | None, lang: str) -> tuple[list[Check
             pending.append(tr(EST, "pending_hidden", lang, fn=chk.function))
         elif kind == "accuracy" and label is not None:
             basis = "rerun_public"
-            if "accuracy" in res.metrics:
-                message = tr(CATALOG, "public_accuracy", lang, data=label, acc=fmt_pct(res.metrics["accuracy"], lang),
+            if chk.metric in res.metrics:  # `accuracy`, or `top5_accuracy` for a top-k check
+                message = tr(CATALOG, "public_accuracy", lang, data=label, acc=fmt_pct(res.metrics[chk.metric], lang),
                              thr=fmt_pct(chk.threshold, lang))
             pending.append(tr(CATALOG, "pending_hidden_set", lang))
         out.append(CheckItem(c.id, c.title or c.id, c.points, c.max_points, c.passed, message, basis,
