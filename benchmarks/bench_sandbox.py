@@ -19,9 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 
-from grader.checks import build_suite  # noqa: E402
+from grader.checks import build_suite, case_payload  # noqa: E402
 from grader.data.loaders import load_data  # noqa: E402
 from grader.ingest import ingest  # noqa: E402
 from grader.rubric import load_rubric  # noqa: E402
@@ -31,9 +30,7 @@ SOFTMAX = "import numpy as np\ndef softmax(z):\n    e = np.exp(z - z.max(axis=0)
 
 
 def unit_job(session):
-    cases = build_suite("softmax", hidden_dir=None)
-    inputs = {f"{c.id}__0": c.args[0] for c in cases}
-    spec = [{"id": c.id, "function": "softmax", "args": [f"{c.id}__0"]} for c in cases]
+    spec, inputs = case_payload(build_suite("softmax", hidden_dir=None), "softmax")
     t = time.perf_counter()
     run = run_functions(session, SOFTMAX, spec, inputs, name="bench-unit", timeout_s=60)
     assert run.status == "ok", run.message

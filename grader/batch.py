@@ -17,7 +17,6 @@ from pathlib import Path
 from . import __version__
 from .export.atomic import write_atomic
 from .export.results_jsonl import dumps_row, write_results
-from .checks import build_suite
 from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir
 from .ingest import ingest
 from .messages import tr
@@ -89,8 +88,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
                        data=data, executed_dir=out_dir / "executed")
     for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
         if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites:
-            suite = build_suite(chk.suite_name, hidden_dir=hidden_cases_dir(rubric))
-            ctx.unit_suites[chk.suite_name] = suite
+            suite = ctx.suite(chk)
             if all(c.public for c in suite):
                 report.warnings.append(f"no hidden cases for {chk.suite_name!r} in "
                                        f"{hidden_cases_dir(rubric)}: graded on public cases only")

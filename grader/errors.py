@@ -30,13 +30,6 @@ class InvalidNotebook(GraderError):
         self.code = code
         self.params = params
 
-    def __reduce__(self):
-        return (_invalid_notebook, (str(self), self.code, self.params))
-
-
-def _invalid_notebook(message, code, params):
-    return InvalidNotebook(message, code, **params)
-
 
 class SandboxUnavailable(GraderError):
     """bubblewrap (or the kernel environment) is missing or does not work on this machine."""

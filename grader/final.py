@@ -22,8 +22,7 @@ from .export.results_jsonl import read_results
 from .export.worksheet_io import WorksheetError, norm_name, read_worksheet
 from .model import Result
 from .policy import AssignmentGrade, FinalGrade, assignment_grade, final_grade
-
-WORKSHEET = "moodle_grading_worksheet.csv"
+from .roundtrip import WORKSHEET  # what `grader grade` wrote for each assignment
 
 
 class FinalError(GraderError):

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
@@ -108,6 +107,21 @@ class GradeContext:
     data: dict[str, Any]  # hidden inputs and labels, public test split...: host only
     executed_dir: Path | None = None
     unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
+    _probe_plan: tuple | None = field(default=None, init=False, repr=False)
+
+    def suite(self, chk: UnitTestCheck) -> list:
+        """The unit cases of `chk`'s suite, built once per batch (the hidden file is run once)."""
+        if chk.suite_name not in self.unit_suites:
+            from .checks import build_suite
+
+            self.unit_suites[chk.suite_name] = build_suite(chk.suite_name, hidden_dir=hidden_cases_dir(self.rubric))
+        return self.unit_suites[chk.suite_name]
+
+    def probe_plan(self) -> tuple:
+        """run_checks.plan_probes for this batch: the same code and inputs for every submission."""
+        if self._probe_plan is None:
+            self._probe_plan = plan_probes(self.rubric, self.data)
+        return self._probe_plan
 
 
 def release_template(rubric: Rubric, chk) -> Path:
@@ -147,10 +161,7 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     try:
         nb, notes = read_notebook(sub.notebook)
     except InvalidNotebook as exc:
-        key = f"invalid_{exc.code}"
-        reason = tr(CATALOG, key, lang, **exc.params) if key in CATALOG else str(exc)
-        return Result.failed(sub, "invalid",
-                             tr(CATALOG, "invalid", lang, name=sub.notebook_name, reason=reason),
+        return Result.failed(sub, "invalid", invalid_message(exc, sub.notebook_name, lang),
                              r.max_grade, detail=str(exc), checks=_zero_checks(r, lang))
     from . import checks as C
 
@@ -177,13 +188,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             ts = time.monotonic()
             extraction = C.extract_functions(nb, [chk.function])
             res_notes += extraction.notes
-            suite = ctx.unit_suites.get(chk.suite_name) or C.build_suite(
-                chk.suite_name, hidden_dir=hidden_cases_dir(r))
-            cases, inputs = [], {}
-            for case in suite:
-                keys = [f"{case.id}__{i}" for i in range(len(case.args))]
-                inputs.update({k: np.asarray(a) for k, a in zip(keys, case.args)})
-                cases.append({"id": case.id, "function": chk.function, "args": keys})
+            suite = ctx.suite(chk)
+            cases, inputs = C.case_payload(suite, chk.function)
             run = run_functions(ctx.session, extraction.source, cases, inputs,
                                 name=f"{sub.participant_id}-{chk.id}",
                                 timeout_s=r.limits.unit_timeout_s,
@@ -193,7 +199,7 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
     status, message, detail = "graded", "", ""
-    run_checks, sources, inputs = plan_probes(r, ctx.data)
+    run_checks, sources, inputs = ctx.probe_plan()
     if run_checks:
         ts = time.monotonic()
         run = run_notebook(
@@ -238,6 +244,13 @@ CRASHES = {  # what the sandbox reports (English, for the log) -> what the stude
     "process limit": {"es": "se alcanzó el límite de procesos (¿demasiados procesos o hilos?)",
                       "en": "the process limit was reached (too many processes or threads?)"},
 }
+
+
+def invalid_message(exc: InvalidNotebook, name: str | None, lang: str) -> str:
+    """What a student reads when their file is not a readable notebook."""
+    key = f"invalid_{exc.code}"
+    reason = tr(CATALOG, key, lang, **exc.params) if key in CATALOG else str(exc)
+    return tr(CATALOG, "invalid", lang, name=name, reason=reason)
 
 
 def _crash_reason(message: str, lang: str) -> str:

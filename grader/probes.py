@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import textwrap
 
+from .runner.execute_notebook import PROBE_MIME  # the runner reads this display of the probe cell
+
 MISSING = "__grader_missing__:"
-IN = "/opt/grader/in"
 
 PREDICT = '''
 def _probe_predict(_g, _inputs, _arrays, _info):
@@ -136,7 +137,6 @@ __grader_probe()
 del __grader_probe
 '''
 
-PROBE_MIME = "application/vnd.grader.probe+json"  # the runner reads this display of the probe cell
 
 
 def predict_source(preprocess: str, model: str, batch_size: int) -> str:
@@ -152,7 +152,7 @@ def text_source(char2idx: str, idx2char: str, model: str, batch_size: int, max_v
 def generate_source(function: str, model: str, cap: int = 6000) -> str:
     return GENERATE.format(fn=function, model=model, cap=cap, missing=MISSING)
 
-def probe_cell(sources: dict[str, str], in_dir: str = IN) -> str:
+def probe_cell(sources: dict[str, str], in_dir: str) -> str:
     """One cell running every probe in `sources` ({name: source defining _probe_<name>})."""
     bodies = "\n".join(textwrap.indent(textwrap.dedent(src), "    ") for src in sources.values())
     calls = "[" + ", ".join(f"({n!r}, _probe_{n})" for n in sources) + "]"

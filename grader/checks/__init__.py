@@ -7,7 +7,7 @@ text_loss and text_generate (the judges; text_windows cuts the held-out text).
 from __future__ import annotations
 
 from .accuracy import judge_accuracy
-from .cases import UnitCase, build_suite
+from .cases import UnitCase, build_suite, case_payload
 from .claimed import find_claimed_accuracy, judge_claimed
 from .executed import check_executed
 from .extract import Extraction, extract_functions
@@ -17,7 +17,7 @@ from .text_loss import judge_text_loss
 from .unit import judge_unit
 
 __all__ = [
-    "Extraction", "UnitCase", "build_suite", "check_executed", "expected", "extract_functions",
+    "Extraction", "UnitCase", "build_suite", "case_payload", "check_executed", "expected", "extract_functions",
     "find_claimed_accuracy", "judge_accuracy", "judge_claimed", "judge_unit",
     "judge_generate_text", "judge_text_loss",
 ]

@@ -63,6 +63,17 @@ def build_suite(name: str, hidden_dir: Path | None | str = "default", public_onl
     return cases
 
 
+def case_payload(suite: list[UnitCase], function: str) -> tuple[list[dict], dict[str, np.ndarray]]:
+    """What the function runner gets for `suite`: the calls ({id, function, args: keys}) and the
+    argument arrays by key. Expected values stay here."""
+    cases, inputs = [], {}
+    for case in suite:
+        keys = [f"{case.id}__{i}" for i in range(len(case.args))]
+        inputs.update({k: np.asarray(a) for k, a in zip(keys, case.args)})
+        cases.append({"id": case.id, "function": function, "args": keys})
+    return cases, inputs
+
+
 def _arr(values) -> np.ndarray:
     a = np.array(values, dtype=np.float64)
     a.setflags(write=False)  # a student's in-place `z -= z.max()` must not change the case

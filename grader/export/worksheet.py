@@ -18,24 +18,22 @@ from pathlib import Path
 from ..model import Result, Submission
 from .atomic import write_atomic
 from .feedback import feedback_html
+from .moodle_dates import format_moodle_date
+from .worksheet_io import COLUMNS, STATUS, format_grade
 
-HEADERS = ["Identifier", "Full name", "Email address", "Status", "Grade", "Maximum grade",
-           "Grade can be changed", "Last modified (submission)", "Last modified (grade)",
-           "Feedback comments"]
-STATUS_SUBMITTED = "Submitted for grading"
+# Moodle's English headers, in the order of its download
+HEADERS = [COLUMNS[k]["en"][0] for k in ("id", "name", "email", "status", "grade", "max", "changeable",
+                                         "submitted", "graded", "feedback")]
+STATUS_SUBMITTED = STATUS["submitted"]["en"]
 
 
 def moodle_date(dt: datetime | None) -> str:
-    """Moodle's English `strftimedaydatetime` with its fixday/fixhour (no leading zeros):
-    'Friday, 6 March 2026, 9:05 PM'."""
-    if dt is None:
-        return "-"
-    return (f"{dt.strftime('%A')}, {dt.day} {dt.strftime('%B %Y')}, "
-            f"{int(dt.strftime('%I'))}:{dt.strftime('%M %p')}")
+    """Moodle's English `strftimedaydatetime`: 'Friday, 6 March 2026, 9:05 PM'."""
+    return format_moodle_date(dt, "en")
 
 
 def fmt_grade(x: float) -> str:
-    return f"{x:.2f}"
+    return format_grade(x, ".")
 
 
 def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[dict[str, str]]:

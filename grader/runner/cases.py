@@ -15,6 +15,12 @@ HAS_ALARM = hasattr(signal, "setitimer")  # not on Windows
 MAX_PARTS = 16  # a longer returned tuple is sent as one array
 
 
+def case_limits(timeout_s):
+    """(per-case, import) seconds for a run of `timeout_s` in all: the sandbox's and the
+    self-check's runner use the same split."""
+    return max(2.0, timeout_s / 4), max(5.0, timeout_s * 0.6)
+
+
 class CaseTimeout(BaseException):
     """A BaseException so student code's `except Exception` cannot swallow it."""
 

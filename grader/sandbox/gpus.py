@@ -24,20 +24,16 @@ CONTROL_NODES = ("nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "nvidia-modeset"
 
 def detect_gpus(proc_root: Path = Path("/proc/driver/nvidia/gpus")) -> list[str]:
     """Indices of the NVIDIA GPUs on this machine ([] without driver or GPUs)."""
-    if shutil.which("nvidia-smi"):
-        try:
-            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
-            found = re.findall(r"^GPU (\d+):", out.stdout, flags=re.M)
-            if found:
-                return found
-        except (OSError, subprocess.TimeoutExpired):
-            pass
+    found = [m.group(1) for m in (re.match(r"GPU (\d+):", name) for name in gpu_names()) if m]
+    if found:
+        return found
     if proc_root.is_dir():
         return [str(i) for i in range(len(list(proc_root.iterdir())))]
     return []
 
 
 def gpu_names() -> list[str]:
+    """`nvidia-smi -L`'s lines ("GPU 0: NVIDIA H100 ... (UUID: ...)"), [] without it."""
     if not shutil.which("nvidia-smi"):
         return []
     try:
@@ -76,10 +72,6 @@ class GpuPool:
         self.jobs_per_gpu = jobs_per_gpu
         self.in_use = {g: 0 for g in self.gpus}
         self._cond = threading.Condition()
-
-    @property
-    def slots(self) -> int:
-        return len(self.gpus) * self.jobs_per_gpu
 
     @contextmanager
     def acquire(self) -> Iterator[str | None]:

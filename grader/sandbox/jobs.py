@@ -16,6 +16,7 @@ import numpy as np
 
 from ..model import CellError, RunOutput
 from ..runner import protocol
+from ..runner.cases import case_limits
 from .launch import OUT_FD, Mount, SandboxOutcome, SandboxSpec, run_sandboxed
 from .session import KERNEL_NAME, SandboxSession
 
@@ -168,11 +169,11 @@ def run_functions(session: SandboxSession, source: str, cases: list[dict],
         (root / "in" / "extracted.py").write_text(source, encoding="utf-8")
         (root / "in" / "cases.json").write_text(json.dumps(cases))
         np.savez(root / "in" / "inputs.npz", **inputs)
+        case_s, import_s = case_limits(timeout_s)
         argv = [str(session.kenv.python), "-m", "grader_runner.call_functions",
                 "--source", f"{IN}/extracted.py", "--cases", f"{IN}/cases.json",
                 "--inputs", f"{IN}/inputs.npz", "--out-fd", OUT_FD,
-                "--case-timeout", str(max(2.0, timeout_s / 4)),
-                "--import-timeout", str(max(5.0, timeout_s * 0.6))]
+                "--case-timeout", str(case_s), "--import-timeout", str(import_s)]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=[Mount(root / "in", IN)] + session.mounts(),
                            env=session.env(), cwd="/job/work", timeout_s=timeout_s, disk_mb=64,
                            memory_mb=memory_mb, pids_max=pids_max, max_result_bytes=16 << 20,

@@ -117,9 +117,6 @@ class Finding:
     snippet: str = ""
     path: str = ""  # a file to hand in with the notebook (hand_in, local_module)
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 def find_hazards(cells: list[CodeCell], notebook: Path, served: list[str], lang: str,
                  size_limit_mb: float) -> list[Finding]:

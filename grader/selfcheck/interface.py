@@ -55,9 +55,6 @@ class InterfaceItem:
     ok: bool
     message: str
 
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
 
 def required_names(rubric) -> list[tuple[str, str]]:
     """[(name, "function" | "model" | "name")] the rubric's checks will look up in the notebook:

@@ -19,8 +19,7 @@ from .interface import check_interface
 from .report import SelfCheckReport
 from .unit import run_unit_checks
 
-#: Moodle's upload limit for the assignment, when neither --max-upload-mb nor the rubric
-#: (`notebook.max_upload_mb`) says otherwise.
+#: Moodle's upload limit for the assignment, unless --max-upload-mb says otherwise.
 DEFAULT_UPLOAD_MB = 20.0
 
 CATALOG = {
@@ -37,8 +36,8 @@ def self_check(path: str | Path, *, assignment: str | None = None, rubric_path: 
                max_upload_mb: float | None = None, python: str | None = None,
                data: dict[str, str] | None = None, no_alarm: bool = False) -> SelfCheckReport:
     """Check one notebook as the grader would; GraderError for bad usage (the CLI's exit 2)."""
-    from ..grade import CATALOG as GRADE_CATALOG, title
-    from ..rubric import load_rubric
+    from ..grade import invalid_message, title
+    from ..rubric import load_rubric, parse_rubric
 
     t0 = time.monotonic()
     path = Path(path).expanduser()
@@ -50,9 +49,7 @@ def self_check(path: str | Path, *, assignment: str | None = None, rubric_path: 
     try:
         nb, notes = nbread.read(path)
     except InvalidNotebook as exc:
-        key = f"invalid_{exc.code}"
-        reason = tr(GRADE_CATALOG, key, lang, **exc.params) if key in GRADE_CATALOG else str(exc)
-        msg = tr(GRADE_CATALOG, "invalid", lang, name=path.name, reason=reason)
+        msg = invalid_message(exc, path.name, lang)
         raw = rubrics.get(assignment, (None, {}))[1] if assignment else {}
         return SelfCheckReport(notebook=str(path), assignment=assignment, lang=lang,
                                max_grade=float(raw.get("max_grade", 10)), invalid=msg, notes=[str(exc)],
@@ -67,14 +64,14 @@ def self_check(path: str | Path, *, assignment: str | None = None, rubric_path: 
             dirs = ", ".join(str(d) for d in locate.rubric_dirs(course)) or str(locate.PACKAGED)
             raise GraderError(tr(locate.CATALOG, "none", lang, dirs=dirs))
         name, how = locate.detect(nb, path, assignment, rubrics, lang)
-        rubric = load_rubric(rubrics[name][0])
+        rubric = parse_rubric(rubrics[name][1], str(rubrics[name][0]))  # already read by locate
     timings = {"read_s": _since(t0)}
     cells = nbread.code_cells(nb)
     report = SelfCheckReport(notebook=str(path), assignment=rubric.assignment, lang=lang,
                              max_grade=rubric.max_grade, mode="rerun" if rerun else "static", how=how,
                              title=rubric.title, notes=list(notes))
     report.interface = check_interface(cells, rubric, lang)
-    limit = max_upload_mb or getattr(rubric.notebook, "max_upload_mb", None) or DEFAULT_UPLOAD_MB
+    limit = max_upload_mb or DEFAULT_UPLOAD_MB
     report.findings = find_hazards(cells, path, list(rubric.data.keras_datasets), lang, limit)
     timings["static_s"] = _since(t0) - timings["read_s"]
     titles = {c.id: _title(title, c, lang) for c in rubric.checks}

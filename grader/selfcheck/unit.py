@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import build_suite, extract_functions, judge_unit
+from ..checks import build_suite, case_payload, extract_functions, judge_unit
 from ..model import CheckResult, RunOutput
+from ..runner.cases import case_limits
 
 RUNNER = Path(__file__).resolve().parent / "local_runner.py"
 _STATUSES = {"ok", "crashed"}
@@ -58,11 +59,7 @@ def _one(nb: dict, chk, lang: str, python: str, timeout_s: float, no_alarm: bool
     if not suite:
         return UnitRun(chk.id, None)
     extraction = extract_functions(nb, [chk.function])
-    cases, inputs = [], {}
-    for case in suite:
-        keys = [f"{case.id}__{i}" for i in range(len(case.args))]
-        inputs.update({k: np.asarray(a) for k, a in zip(keys, case.args)})
-        cases.append({"id": case.id, "function": chk.function, "args": keys})
+    cases, inputs = case_payload(suite, chk.function)
     run = run_locally(extraction.source, cases, inputs, python, timeout_s, no_alarm)
     try:
         result = judge_unit(chk, suite, run, lang, extraction=extraction)
@@ -82,10 +79,10 @@ def run_locally(source: str, cases: list[dict], inputs: dict[str, np.ndarray], p
         np.savez(d / "inputs.npz", **inputs)
         out = d / "out"
         out.mkdir()
+        case_s, import_s = case_limits(timeout_s)
         argv = [python, str(RUNNER), "--source", str(d / "extracted.py"), "--cases", str(d / "cases.json"),
                 "--inputs", str(d / "inputs.npz"), "--out", str(out),
-                "--case-timeout", str(max(2.0, timeout_s / 4)),
-                "--import-timeout", str(max(5.0, timeout_s * 0.6))] + (["--no-alarm"] if no_alarm else [])
+                "--case-timeout", str(case_s), "--import-timeout", str(import_s)] + (["--no-alarm"] if no_alarm else [])
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONIOENCODING": "utf-8",
                "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}
         t0 = time.monotonic()
