@@ -153,8 +153,9 @@ class Kernel:
                     "LANG": "C.UTF-8", "PYTHONPATH": str(ROOT / "grader" / "runner"),
                     "GRADER_OFFLINE_FILES": str(tmp / "offline.json"), "TF_CPP_MIN_LOG_LEVEL": "2"}
 
-    def run(self, nb, tag: str) -> tuple[float, dict]:
-        """Execute `nb` in place; return (seconds, hidden-split metrics from an unsaved cell)."""
+    def execute(self, nb, tag: str, last_cell: str, allow_errors: bool = False):
+        """Execute `nb` in place, then `last_cell` in the same kernel without saving it in `nb`;
+        return (seconds the notebook took, the executed last cell)."""
         from jupyter_client.kernelspec import KernelSpecManager
         from jupyter_client.manager import AsyncKernelManager
         from nbclient import NotebookClient
@@ -163,7 +164,7 @@ class Kernel:
         km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
         work = self.tmp / f"work-{tag}"
         work.mkdir()
-        client = NotebookClient(nb, km=km, timeout=600, record_timing=False, allow_errors=False,
+        client = NotebookClient(nb, km=km, timeout=600, record_timing=False, allow_errors=allow_errors,
                                 coalesce_streams=True)  # as JupyterLab saves them
         start = time.perf_counter()
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}  # the notebook keeps its own
@@ -173,12 +174,17 @@ class Kernel:
             for index, cell in enumerate(nb.cells):
                 client.execute_cell(cell, index)
             seconds = time.perf_counter() - start
-            probe = nbformat.v4.new_code_cell(HIDDEN_EVAL.format(path=str(self.hidden)))
+            probe = nbformat.v4.new_code_cell(last_cell)
             nb.cells.append(probe)  # nbclient stores results by index; taken out right after
             try:
                 client.execute_cell(probe, len(nb.cells) - 1)
             finally:
                 nb.cells.pop()
+        return seconds, probe
+
+    def run(self, nb, tag: str) -> tuple[float, dict]:
+        """Execute `nb` in place; return (seconds, hidden-split metrics from an unsaved cell)."""
+        seconds, probe = self.execute(nb, tag, HIDDEN_EVAL.format(path=str(self.hidden)))
         text = "".join(o.get("text", "") for o in probe.outputs if o.output_type == "stream")
         return seconds, json.loads(text.strip().splitlines()[-1])
 

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,31 +100,8 @@ class ImagenetKernel(Kernel):
     """make_demo's pinned offline kernel; the unsaved last cell saves hidden-split predictions."""
 
     def run_predict(self, nb, tag: str) -> tuple[float, np.ndarray]:
-        from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import AsyncKernelManager
-        from nbclient import NotebookClient
-
-        ksm = KernelSpecManager(kernel_dirs=[str(self.tmp / "kernels")], ensure_native_kernel=False)
-        km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
-        work = self.tmp / f"work-{tag}"
-        work.mkdir()
-        client = NotebookClient(nb, km=km, timeout=600, record_timing=False, allow_errors=False,
-                                coalesce_streams=True)  # as JupyterLab saves them
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        start = time.perf_counter()
-        with client.setup_kernel(env=dict(self.env), cwd=str(work), cleanup_kc=True, **quiet):
-            reply = client.wait_for_reply(client.kc.kernel_info())
-            nb.metadata["language_info"] = reply["content"]["language_info"]
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-            seconds = time.perf_counter() - start
-            out = work / "hidden_pred.npy"
-            probe = nbformat.v4.new_code_cell(HIDDEN_PREDICT.format(hidden=str(self.hidden), out=str(out)))
-            nb.cells.append(probe)  # nbclient stores results by index; taken out right after
-            try:
-                client.execute_cell(probe, len(nb.cells) - 1)
-            finally:
-                nb.cells.pop()
+        out = self.tmp / f"hidden_pred-{tag}.npy"
+        seconds, _ = self.execute(nb, tag, HIDDEN_PREDICT.format(hidden=str(self.hidden), out=str(out)))
         return seconds, np.load(out)
 
 

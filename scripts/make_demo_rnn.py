@@ -12,11 +12,10 @@ submissions/demo/README.md can state the loss and the points the grader should r
 from __future__ import annotations
 
 import argparse
+import io
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,64 +93,29 @@ STUDENTS = [
     Student("Zoë Ibáñez", "6340249", (2026, 3, 31, 19, 2, 6), answers=OTHER_NAMES, errors_expected=True),
 ]
 
-# Run after the notebook, never saved: the grader's probes, as the sandbox would run them.
-EVAL = '''
-import json as _json, numpy as _np
-{bodies}
-_arrays, _info = {{}}, {{"errors": {{}}}}
-for _name, _fn in {calls}:
-    try:
-        with _np.load({in_dir!r} + "/probe_" + _name + ".npz", allow_pickle=False) as _inputs:
-            _fn(globals(), _inputs, _arrays, _info)
-    except Exception as _e:
-        _info["errors"][_name] = {{"ename": type(_e).__name__, "evalue": str(_e)[:500]}}
-_np.savez({out_dir!r} + "/probe.npz", **_arrays)
-with open({out_dir!r} + "/probe.json", "w") as _f:
-    _json.dump(_info, _f, default=str)
-'''
-
-
 class TextKernel(Kernel):
     """make_demo's pinned offline kernel; runs the grader's text probes instead of MNIST's."""
 
-    def run_text(self, nb, tag: str, probes: dict[str, str], allow_errors: bool) -> tuple[float, Path]:
-        from jupyter_client.kernelspec import KernelSpecManager
-        from jupyter_client.manager import AsyncKernelManager
-        from nbclient import NotebookClient
+    def run_text(self, nb, tag: str, probes: dict[str, str], allow_errors: bool) -> tuple[float, dict]:
+        """Execute `nb`, then the grader's own probe cell, read back as the sandbox's runner reads it."""
+        from grader.probes import probe_cell
+        from grader.runner.execute_notebook import take_probe_payload
 
-        ksm = KernelSpecManager(kernel_dirs=[str(self.tmp / "kernels")], ensure_native_kernel=False)
-        km = AsyncKernelManager(kernel_name="python3", kernel_spec_manager=ksm)
-        work = self.tmp / f"work-{tag}"
-        work.mkdir()
-        client = NotebookClient(nb, km=km, timeout=600, record_timing=False, allow_errors=allow_errors,
-                                coalesce_streams=True)
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        start = time.perf_counter()
-        with client.setup_kernel(env=dict(self.env), cwd=str(work), cleanup_kc=True, **quiet):
-            reply = client.wait_for_reply(client.kc.kernel_info())
-            nb.metadata["language_info"] = reply["content"]["language_info"]
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-            seconds = time.perf_counter() - start
-            bodies = "\n".join(probes.values())
-            calls = "[" + ", ".join(f"({n!r}, _probe_{n})" for n in probes) + "]"
-            probe = nbformat.v4.new_code_cell(EVAL.format(bodies=bodies, calls=calls, in_dir=str(self.tmp),
-                                                          out_dir=str(work)))
-            nb.cells.append(probe)  # nbclient stores results by index; taken out right after
-            try:
-                client.execute_cell(probe, len(nb.cells) - 1)
-            finally:
-                nb.cells.pop()
-        return seconds, work
+        seconds, probe = self.execute(nb, tag, probe_cell(probes, in_dir=str(self.tmp)), allow_errors)
+        info, blobs = {}, {}
+        take_probe_payload(probe, info, blobs)
+        if "probe.json" not in blobs:
+            raise RuntimeError(f"the probe returned nothing: {info.get('probe_error')}")
+        return seconds, blobs
 
 
-def judge(checks, data, work: Path, nb) -> dict:
+def judge(checks, data, blobs: dict, nb) -> dict:
     """The grader's own judges on what the probes returned: {check id: CheckResult} + metrics."""
     from grader.run_checks import judge_probes
 
-    with np.load(work / "probe.npz", allow_pickle=False) as z:
+    with np.load(io.BytesIO(blobs["probe.npz"]), allow_pickle=False) as z:
         arrays = {k: z[k] for k in z.files}
-    info = json.loads((work / "probe.json").read_text())
+    info = json.loads(blobs["probe.json"])
     reason = json.dumps(info["errors"], ensure_ascii=False) if info["errors"] else ""
     checks, metrics, _ = judge_probes(checks, arrays, info, data, nb, "es", reason)
     return {"checks": checks, "metrics": metrics, "errors": info["errors"]}
@@ -177,8 +141,8 @@ def build(out: Path) -> None:
             np.savez(Path(tmp) / f"probe_{name}.npz", **arrays)
         for n, st in enumerate(STUDENTS):
             nb = fill(template, {**reference, **st.answers})
-            seconds, work = kernel.run_text(nb, str(n), probes, st.errors_expected)
-            result = judge(run_checks, data, work, nb)
+            seconds, blobs = kernel.run_text(nb, str(n), probes, st.errors_expected)
+            result = judge(run_checks, data, blobs, nb)
             checks, metrics = result["checks"], result["metrics"]
             errors = [c for c in nb.cells if c.cell_type == "code"
                       for o in c.get("outputs", []) if o.get("output_type") == "error"]
