@@ -20,7 +20,7 @@ import re
 
 from ..messages import fmt_num, fmt_pct, tr
 from ..model import CheckResult
-from .text import terminal_lines
+from .text import cell_source, terminal_lines
 
 if TYPE_CHECKING:  # type hints only: the judges need no pydantic at run time
     from ..rubric import ClaimedAccuracyCheck
@@ -68,8 +68,7 @@ def find_claimed_accuracy(nb) -> float | None:
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        src = cell_source(cell)
         for tier, value in _cell_claims(src, cell.get("outputs") or []):
             best[tier] = value  # the last one wins within a tier
     return best[max(best)] if best else None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..messages import tr
 from ..model import CheckResult
-from .text import clean
+from .text import cell_source, clean
 
 if TYPE_CHECKING:  # type hints only: the judges need no pydantic at run time
     from ..rubric import ExecutedCheck
@@ -55,8 +55,7 @@ def check_executed(nb, check: ExecutedCheck, lang: str = "es") -> CheckResult:
     """All-or-nothing: full points when the notebook passes the four rules above."""
     code = []  # (cell number, cell) of non-empty code cells
     for number, cell in enumerate(nb.get("cells", []), 1):
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        src = cell_source(cell)
         if cell.get("cell_type") == "code" and src.strip():
             code.append((number, cell))
     if not code:

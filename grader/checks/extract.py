@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .deps import BUILTIN_NAMES, SAFE_BUILTIN_CALLS, StmtInfo, analyse, cheap_origin
+from .text import cell_source
 
 #: Cell magics whose body is ordinary Python run in the user namespace.
 _TRANSPARENT_CELL_MAGICS = ("time", "capture")
@@ -130,8 +131,7 @@ def _statements(nb) -> tuple[list[_Stmt], set[str], list[str]]:
     for index, cell in enumerate(nb.get("cells", []), 1):
         if cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else str(src)
+        src = cell_source(cell)
         if not src.strip():
             continue
         code, why = to_python(src)

@@ -33,3 +33,9 @@ def terminal_lines(text: str) -> list[str]:
             line = "".join(kept)
         lines.append(line)
     return lines
+
+
+def cell_source(cell: dict) -> str:
+    """A cell's source as one string (nbformat stores it as a string or a list of lines)."""
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else str(src)

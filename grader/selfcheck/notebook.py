@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.extract import _TRANSPARENT_CELL_MAGICS, to_python
+from ..checks.text import cell_source
 from ..ingest.read_notebook import MAX_NOTEBOOK_MB, read_notebook
 
 _CELL_TYPES = {"code", "markdown", "raw"}
@@ -82,18 +83,13 @@ def _text(value) -> bool:
     return isinstance(value, str) or (isinstance(value, list) and all(isinstance(s, str) for s in value))
 
 
-def source_of(cell: dict) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
 def code_cells(nb: dict) -> list[CodeCell]:
     """Every non-empty code cell: its Python (IPython syntax removed) and its shell/magic lines."""
     out = []
     for number, cell in enumerate(nb.get("cells", []), 1):
         if cell.get("cell_type") != "code":
             continue
-        src = source_of(cell)
+        src = cell_source(cell)
         if not src.strip():
             continue
         first, _, rest = src.lstrip().partition("\n")
