@@ -1,12 +1,14 @@
-"""The instructor's batch: ingest the Moodle download, grade every submission in parallel,
-write results.jsonl and the Moodle worksheet. One bad notebook never costs the batch.
+"""The instructor's batch: ingest the Moodle download, grade what is new or changed in
+parallel, keep every finished result in the store as it arrives, and write the exports for the
+whole class from the store. One bad notebook never costs the batch; an interrupt never costs a
+finished result (run the same command again to resume).
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
-import shutil
+import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -15,16 +17,26 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
+from .errors import GraderError
 from .export.atomic import write_atomic
-from .export.results_jsonl import dumps_row, write_results
-from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir
+from .export.class_exports import class_pairs, write_class
+from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir, release_template
 from .ingest import ingest
+from .ingest.select import select
 from .messages import tr
 from .model import Result, Submission
 from .data.loaders import load_data
 from .roundtrip import RoundTrip
 from .rubric import Rubric
 from .sandbox import SandboxSession
+from .store import OutputLock, ResultStore
+from .store.fingerprint import rubric_fingerprint, submission_key
+
+KEPT_WORKSHEET = "worksheet.csv"  # the last worksheet given, kept in the store's folder
+
+
+class Interrupted(GraderError):
+    """Ctrl-C during a batch: running sandboxes stopped, finished results kept."""
 
 
 @dataclass
@@ -39,18 +51,24 @@ class BatchOptions:
     jobs_per_gpu: int = 1
     worksheet: Path | None = None  # the grading worksheet downloaded from Moodle, to fill
     course: object = None  # CourseConfig: deadline and late policy (None: no late policy)
+    only: list[str] = field(default_factory=list)  # --only: re-grade just these students
+    force: bool = False  # --force: re-grade everyone, stored results or not
 
 
 @dataclass
 class BatchReport:
     out_dir: Path
-    results: list[Result]
+    results: list[Result]  # the whole class, from the store, in participant order
     pairs: list[tuple[Submission, Result]]
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     wall_s: float = 0.0
     workers: int = 1
+    graded: int = 0  # graded in this run
+    reused: int = 0  # in this download, unchanged: stored result kept
+    pending: int = 0  # still to grade (an interrupted run)
+    run_id: int = 0
 
 
 def default_workers(memory_mb: int) -> int:
@@ -67,77 +85,164 @@ def default_workers(memory_mb: int) -> int:
 
 def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions,
                 on_result=None, on_start=None) -> BatchReport:
+    out_dir = Path(out_root) / rubric.assignment
+    with OutputLock(out_dir):
+        store = ResultStore(out_dir)
+        try:
+            return _grade(rubric, Path(source), out_dir, store, opts, on_result, on_start)
+        finally:
+            store.close()
+
+
+def _worksheet(opts: BatchOptions, store: ResultStore, warnings: list[str]) -> Path | None:
+    """The worksheet given, kept for later runs; or the one kept from an earlier run, so an
+    `--only` re-grade without --worksheet still fills the same file."""
+    kept = store.files / KEPT_WORKSHEET
+    if opts.worksheet is not None:
+        return opts.worksheet
+    if kept.exists():
+        warnings.append(f"filling the worksheet given to an earlier run (kept as {kept}); "
+                        "give --worksheet to use another")
+        return kept
+    return None
+
+
+def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_start) -> BatchReport:
     t0 = time.monotonic()
     lang = opts.lang or rubric.lang
-    out_dir = Path(out_root) / rubric.assignment
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report = ingest(Path(source), rubric.assignment, out_dir, preferred=rubric.notebook.preferred)
-    rt = RoundTrip.start(rubric.assignment, opts.course, opts.worksheet, report.submissions,
+    report = ingest(source, rubric.assignment, out_dir, preferred=rubric.notebook.preferred)
+    selected = {s.participant_id for s in select(report.submissions, opts.only)} if opts.only \
+        else {s.participant_id for s in report.submissions}
+    worksheet = _worksheet(opts, store, report.warnings)
+    rt = RoundTrip.start(rubric.assignment, opts.course, worksheet, report.submissions,
                          rubric.max_grade)  # a wrong worksheet fails here, before any grading
+    if opts.worksheet is not None:
+        write_atomic(store.files / KEPT_WORKSHEET, Path(opts.worksheet).read_bytes())
     report.warnings += rt.warnings
     data = load_data(rubric)
-    workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb),
-                         len(report.submissions) or 1))
-    cpus = os.cpu_count() or 1
-    threads = rubric.limits.threads or max(1, cpus // workers)
-    session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed,
-                                    keep_jobs=opts.keep_jobs,
-                                    limits_mechanism=opts.limits_mechanism, threads=threads,
+    session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed, keep_jobs=opts.keep_jobs,
+                                    limits_mechanism=opts.limits_mechanism, threads=1,
                                     gpus=opts.gpus, jobs_per_gpu=opts.jobs_per_gpu)
-    ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=data.pop("datasets"),
-                       data=data, executed_dir=out_dir / "executed")
-    for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
-        if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites:
-            suite = ctx.suite(chk)
-            if all(c.public for c in suite):
-                report.warnings.append(f"no hidden cases for {chk.suite_name!r} in "
-                                       f"{hidden_cases_dir(rubric)}: graded on public cases only")
-    shutil.rmtree(out_dir / "executed", ignore_errors=True)  # derived: never mix two runs
-    partial = out_dir / "results.partial.jsonl"
-    results: dict[str, Result] = {}
-    if on_start:
-        on_start(len(report.submissions))
     try:
-        with open(partial, "w", encoding="utf-8") as part, ThreadPoolExecutor(workers) as pool:
-            futures = {pool.submit(_safe_grade, sub, ctx): sub for sub in report.submissions}
-            for fut in as_completed(futures):
-                res = rt.stamp(futures[fut], fut.result(), lang)
-                results[res.participant_id] = res
-                part.write(dumps_row(res) + "\n")
-                part.flush()
-                if on_result:
-                    on_result(res)
+        datasets = data.pop("datasets")
+        data_files = [*datasets.values(), Path(data["hidden_path"])]
+        hidden = hidden_cases_dir(rubric)
+        if isinstance(hidden, Path):
+            data_files.append(hidden)
+        if any(c.kind == "locked_cells" for c in rubric.checks):
+            data_files += [release_template(rubric, c) for c in rubric.checks if c.kind == "locked_cells"]
+        fingerprint, parts = rubric_fingerprint(
+            rubric, data_files, lang=lang, grader_version=__version__,
+            kernel_python=str(session.kenv.python), sandboxed=opts.sandboxed, sha=store.file_sha256)
+        store.sweep()
+        subs = [store.keep_original(s) for s in report.submissions]
+        keys = {s.participant_id: submission_key(s, fingerprint, store.file_sha256) for s in subs}
+        stored = store.results()
+        todo = [s for s in subs if s.participant_id in selected and (
+            opts.force or opts.only or s.participant_id not in stored
+            or not stored[s.participant_id].reusable or stored[s.participant_id].key != keys[s.participant_id])]
+        reused = len(selected) - len(todo)
+        run_id = store.begin_run(__version__, str(source), fingerprint, {
+            "argv": sys.argv[1:], "only": opts.only, "force": opts.force, "to_grade": len(todo),
+            "reused": reused, "fingerprint_parts": {k: v for k, v in parts.items() if k != "rubric"}})
+        store.record_submissions(subs, run_id)
+        workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb), len(todo) or 1))
+        session.threads = rubric.limits.threads or max(1, (os.cpu_count() or 1) // workers)
+        ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=datasets,
+                           data=data, executed_dir=store.files / "staging")
+        for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
+            if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites and todo:
+                if all(c.public for c in ctx.suite(chk)):
+                    report.warnings.append(f"no hidden cases for {chk.suite_name!r} in {hidden}: "
+                                           "graded on public cases only")
+        (out_dir / "results.partial.jsonl").unlink(missing_ok=True)  # from graders before the store
+        if on_start:
+            on_start(len(todo), reused=reused, workers=workers)
+        graded, interrupted = _run_all(todo, ctx, store, keys, run_id, workers, rt, lang,
+                                       on_result, report.warnings)
     finally:
         session.close()
-    pairs = [(s, results[s.participant_id]) for s in report.submissions]
-    ordered = [r for _, r in pairs]
-    files = {
-        "results": write_results(out_dir / "results.jsonl", ordered),
-        **rt.write(out_dir, pairs, lang, rubric.title),
-    }
+    present = {s.participant_id for s in subs}
+    pairs = class_pairs(store, present, keys, rt, lang)
+    files = write_class(out_dir, store, pairs, rt, lang, rubric.title)
+    pending = len(todo) - graded
+    wall = round(time.monotonic() - t0, 2)
+    info = {"graded": graded, "reused": reused, "pending": pending, "class": len(pairs),
+            "state": "interrupted" if interrupted else "finished", "wall_s": wall}
+    store.end_run(run_id, info["state"], info)
     files["run"] = write_atomic(out_dir / "run.json", json.dumps({
         "grader_version": __version__, "assignment": rubric.assignment, "rubric": rubric.source,
         "rubric_resolved": rubric.model_dump(mode="json", exclude={"source"}),
-        "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
+        "source": str(source), "lang": lang, "workers": workers, "threads_per_job": session.threads,
         "gpus": opts.gpus, "jobs_per_gpu": opts.jobs_per_gpu,
         "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
         "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
         "datasets": {k: str(v) for k, v in ctx.datasets.items()},
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
-        "wall_s": round(time.monotonic() - t0, 2),
+        "store": str(store.path), "run_id": run_id, "only": opts.only, "force": opts.force, **info,
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
     }, indent=1, ensure_ascii=False))
-    partial.unlink(missing_ok=True)
-    return BatchReport(out_dir=out_dir, results=ordered, pairs=pairs, ignored=report.ignored,
-                       warnings=report.warnings, files=files,
-                       wall_s=round(time.monotonic() - t0, 2), workers=workers)
+    files["store"] = store.path
+    rep = BatchReport(out_dir=out_dir, results=[r for _, r in pairs], pairs=pairs,
+                      ignored=report.ignored, warnings=report.warnings, files=files, wall_s=wall,
+                      workers=workers, graded=graded, reused=reused, pending=pending, run_id=run_id)
+    if interrupted:
+        raise Interrupted(f"interrupted: {graded} graded in this run and {len(pairs)} results kept "
+                          f"in {store.path}; {pending} not graded yet. Exports written for what is "
+                          "done; run the same command again to resume.")
+    return rep
 
 
-def _safe_grade(sub: Submission, ctx: GradeContext) -> Result:
-    """Whatever happens (a bug of ours included), the submission gets a row."""
+def _run_all(todo, ctx, store, keys, run_id, workers, rt, lang, on_result, warnings) -> tuple[int, bool]:
+    """Grade `todo` on `workers` threads, storing each result as it arrives. On Ctrl-C: stop
+    every running sandbox at once, keep what had finished before, report it was interrupted."""
+    stored: set = set()
+    pool = ThreadPoolExecutor(workers)
+    futures = {pool.submit(_safe_grade, sub, ctx, store): sub for sub in todo}
+
+    def keep(fut) -> bool:
+        sub = futures[fut]
+        res, executed, reusable, clean = fut.result()
+        if not clean:  # its sandbox may have been stopped by the interrupt: not a result
+            return False
+        store.put(res, keys[sub.participant_id], run_id, reusable=reusable, executed=executed)
+        stored.add(fut)
+        return True
+
+    interrupted = False
     try:
-        return grade_submission(sub, ctx)
+        for fut in as_completed(futures):
+            keep(fut)
+            if on_result:
+                try:
+                    on_result(rt.stamp(futures[fut], fut.result()[0], lang))
+                except Exception as exc:  # a display bug must not cost the batch
+                    warnings.append(f"progress display failed ({type(exc).__name__}: {exc}); "
+                                    "grading went on")
+                    on_result = None
+    except KeyboardInterrupt:
+        interrupted = True
+        ctx.session.running.abort()  # kill every running sandbox; start no new one
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if interrupted:  # results that finished before the interrupt but were not stored yet
+        for fut in futures:
+            if fut not in stored and fut.done() and not fut.cancelled() and fut.exception() is None:
+                keep(fut)
+    return len(stored), interrupted
+
+
+def _safe_grade(sub: Submission, ctx: GradeContext, store: ResultStore) -> tuple:
+    """(result, executed notebook, reusable, clean). Whatever happens (a bug of ours included),
+    the submission gets a row; one that is our fault is not reused by the next run, and one
+    that finished after an interrupt (clean=False) is not kept at all."""
+    staged = store.staging(f"{sub.participant_id}.ipynb")
+    staged.unlink(missing_ok=True)
+    try:
+        res = grade_submission(sub, ctx)
+        out = res, staged if staged.exists() else None, True
     except Exception:
-        return Result.failed(sub, "error", tr(CATALOG, "internal", ctx.lang), ctx.rubric.max_grade,
+        out = (Result.failed(sub, "error", tr(CATALOG, "internal", ctx.lang), ctx.rubric.max_grade,
                              detail=traceback.format_exc()[-6000:],
-                             checks=_zero_checks(ctx.rubric, ctx.lang))
+                             checks=_zero_checks(ctx.rubric, ctx.lang)), None, False)
+    return (*out, not ctx.session.running.aborted.is_set())

@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except GraderError as exc:
+        if type(exc).__name__ == "Interrupted":  # a batch stopped by Ctrl-C, results kept
+            print(f"grader: {exc}", file=sys.stderr)
+            return 130
         print(f"grader: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -72,8 +72,8 @@ class Combined:
 def load_assignment(reports: Path, assignment: str, course: CourseConfig) -> tuple[list[Record], list[str]]:
     """The records of one graded assignment: its worksheet's rows joined with results.jsonl."""
     folder = reports / assignment
-    results = {r.participant_id: r for r in read_results(folder / "results.jsonl")}
     warnings: list[str] = []
+    results = {r.participant_id: r for r in read_results(folder / "results.jsonl", warnings)}
     rows = {}
     if (folder / WORKSHEET).exists():
         try:

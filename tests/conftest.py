@@ -42,9 +42,14 @@ def cross_entropy(y, y_hat):
 
 
 def small_rubric(**limits):
+    return parse_rubric(small_rubric_dict(**limits), "test-rubric")
+
+
+def small_rubric_dict(**limits) -> dict:
+    """The small rubric as YAML would hold it (for tests that run the `grader` command)."""
     lim = {"timeout_s": 60, "cell_timeout_s": 30, "unit_timeout_s": 30, "memory_mb": 1024}
     lim.update(limits)
-    return parse_rubric({
+    return {
         "assignment": "mnist_cnn", "max_grade": 10, "limits": lim,
         "data": {"keras_datasets": {"mnist.npz": "standin"}, "hidden_test": "standin"},
         "checks": [
@@ -53,7 +58,7 @@ def small_rubric(**limits):
             {"id": "cross_entropy", "kind": "unit_test", "function": "cross_entropy", "points": 2},
             {"id": "accuracy", "kind": "accuracy", "points": 5, "threshold": 0.9, "partial_from": 0.5},
             {"id": "claimed_accuracy", "kind": "claimed_accuracy", "points": 0},
-        ]}, "test-rubric")
+        ]}
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,12 @@ def add_parser(sub) -> None:
                    "(repeatable)")
     g.add_argument("--timeout-s", type=float, help="shortcut for --set limits.timeout_s=...")
     g.add_argument("--memory-mb", type=int, help="shortcut for --set limits.memory_mb=...")
+    r = g.add_argument_group("re-grading (results are kept in OUT/ASSIGNMENT/grader.sqlite)")
+    r.add_argument("--only", action="append", default=[], metavar="ID_OR_NAME",
+                   help="re-grade just this student (participant id, or full name with accents "
+                   "and case ignored; repeatable); everyone else keeps their stored result")
+    r.add_argument("--force", action="store_true",
+                   help="re-grade everyone, even unchanged notebooks whose result is stored")
     g.add_argument("--workers", type=int, help="parallel notebooks (default: what cores and memory allow)")
     g.add_argument("--lang", choices=("es", "en"), help="language of student feedback (default: the rubric's, es)")
     g.add_argument("--python", help="interpreter of the kernel environment (default: this one)")
@@ -88,7 +94,9 @@ def _load_course(args):
 def run(args) -> int:
     from rich.console import Console
 
-    from ..batch import BatchOptions, grade_batch
+    from rich.markup import escape
+
+    from ..batch import BatchOptions, Interrupted, grade_batch
     from ..sandbox.gpus import parse_gpus
     from ..report.terminal import progress, summary_table
 
@@ -103,17 +111,25 @@ def run(args) -> int:
     opts = BatchOptions(workers=args.workers, lang=args.lang, python=args.python,
                         sandboxed=not args.unsafe_no_sandbox, keep_jobs=args.keep_jobs,
                         limits_mechanism=args.limits, gpus=parse_gpus(args.gpus),
-                        jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course)
+                        jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course,
+                        only=args.only, force=args.force)
     state = {}
 
-    def on_start(n):
-        console.print(f"Grading {n} submissions of [bold]{rubric.assignment}[/] with {rubric.source}")
-        state["cm"] = progress(console, n, rubric.assignment)
+    def on_start(n, reused=0, workers=1):
+        kept = f" ({reused} unchanged, their stored results reused)" if reused else ""
+        console.print(f"Grading {n} submissions of [bold]{escape(rubric.assignment)}[/] with "
+                      f"{escape(str(rubric.source))}{kept}")
+        state["cm"] = progress(console, n, rubric.assignment, workers)
         state["advance"] = state["cm"].__enter__()
 
     try:
         rep = grade_batch(rubric, args.source, args.out, opts,
                           on_result=lambda r: state["advance"](r), on_start=on_start)
+    except Interrupted:
+        if "cm" in state:
+            state["cm"].__exit__(None, None, None)
+            state.pop("cm")
+        raise
     finally:
         if "cm" in state:
             state["cm"].__exit__(None, None, None)
@@ -122,17 +138,18 @@ def run(args) -> int:
     for r in rep.results:
         counts[r.status] = counts.get(r.status, 0) + 1
     console.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-                  + f" — {len(rep.results)} submissions in {rep.wall_s:.0f} s ({rep.workers} workers)")
+                  + f" — {len(rep.results)} students: {rep.reused} reused, {rep.graded} graded "
+                  f"in {rep.wall_s:.0f} s ({rep.workers} workers)")
     late = [r for r in rep.results if r.late]
     if late:
-        console.print(f"late ({course.late.policy if course else 'no policy'}): " + ", ".join(
-            f"{r.full_name or r.participant_id} {r.hours_late:g} h" for r in late))
+        console.print(f"late ({course.late.policy if course else 'no policy'}): " + escape(", ".join(
+            f"{r.full_name or r.participant_id} {r.hours_late:g} h" for r in late)))
     for w in rep.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {escape(w)}")
     if rep.ignored:
         console.print(f"ignored {len(rep.ignored)} files that are not Moodle submissions (see run.json)")
     for name, path in rep.files.items():
-        console.print(f"  {name:9} {path}")
+        console.print(f"  {name:9} {escape(str(path))}")
     return 0
 
 

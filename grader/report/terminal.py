@@ -4,7 +4,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
+                           TextColumn, TimeElapsedColumn)
+from rich.text import Text
 from rich.table import Table
 
 from ..model import Result
@@ -16,17 +19,39 @@ STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "invalid
                 "no_notebook": "magenta"}
 
 
+class EtaColumn(ProgressColumn):
+    """Time left from the measured per-notebook times (mean of those finished, spread over the
+    workers), not from the bar's rate: reused results and a slow first kernel start would
+    otherwise make it jump."""
+
+    def __init__(self, workers: int):
+        super().__init__()
+        self.workers = max(1, workers)
+
+    def render(self, task) -> Text:
+        times = task.fields.get("times") or []
+        left = (task.total or 0) - task.completed
+        if not times or left <= 0:
+            return Text("ETA -" if left > 0 else "", style="progress.remaining")
+        secs = int(sum(times) / len(times) * left / min(self.workers, left))
+        return Text(f"ETA {secs // 3600}:{secs % 3600 // 60:02d}:{secs % 60:02d}",
+                    style="progress.remaining")
+
+
 @contextmanager
-def progress(console: Console, total: int, label: str):
+def progress(console: Console, total: int, label: str, workers: int = 1):
     """Yields advance(result) to call as each submission finishes."""
     with Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
-                  MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.fields[last]}"),
+                  MofNCompleteColumn(), TimeElapsedColumn(), EtaColumn(workers),
+                  TextColumn("{task.fields[last]}", markup=False),
                   console=console, transient=False) as p:
-        task = p.add_task(label, total=total, last="")
+        task = p.add_task(escape(label), total=total, last="", times=[])
+        times: list[float] = []
 
         def advance(res: Result) -> None:
             name = res.full_name or f"Participant {res.participant_id}"
-            p.update(task, advance=1, last=f"{name}: {res.status} {res.score:g}")
+            times.append(float(res.timings.get("total_s", 0.0)))
+            p.update(task, advance=1, last=f"{name}: {res.status} {res.score:g}", times=times)
 
         yield advance
 

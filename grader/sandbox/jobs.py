@@ -133,7 +133,8 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
             spec.gpu = gpu
             outcome = run_sandboxed(spec, session.kenv, session.support,
                                     sandboxed=session.sandboxed,
-                                    limits_mechanism=session.limits_mechanism)
+                                    limits_mechanism=session.limits_mechanism,
+                                    running=session.running)
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
         run.info["gpu"] = gpu
@@ -179,7 +180,8 @@ def run_functions(session: SandboxSession, source: str, cases: list[dict],
                            memory_mb=memory_mb, pids_max=pids_max, max_result_bytes=16 << 20,
                            log_path=root / "sandbox.log")
         outcome = run_sandboxed(spec, session.kenv, session.support, sandboxed=session.sandboxed,
-                                limits_mechanism=session.limits_mechanism)
+                                limits_mechanism=session.limits_mechanism,
+                                running=session.running)
         run, blobs = _decode(outcome, "functions", memory_mb, timeout_s, 16 << 20)
         run.info["limits"] = outcome.mechanism
         run.arrays = _arrays(blobs.get("results.npz"))

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..errors import SandboxUnavailable
 from .gpus import device_args, gpu_env
 from .kernel_env import KernelEnv
+from .abort import RunningJobs
 from .limits import JobLimits
 
 OUT_FD = "{OUT_FD}"  # placeholder in argv for the result pipe's fd number
@@ -172,7 +173,9 @@ def _tail(path: Path | None, n: int = 4000) -> str:
 
 
 def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxed: bool = True,
-                  limits_mechanism: str | None = None) -> SandboxOutcome:
+                  limits_mechanism: str | None = None, running: RunningJobs | None = None) -> SandboxOutcome:
+    if running is not None:
+        running.check()  # interrupted: start nothing new
     limits = JobLimits.create(spec.memory_mb, spec.pids_max, limits_mechanism)
     r, w = os.pipe()
     os.set_inheritable(w, True)
@@ -221,12 +224,16 @@ def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxe
                 pass
 
         limits.watch(proc.pid, kill)
+        token = running.started(kill) if running is not None else None
         try:
             proc.wait(timeout=spec.timeout_s)
         except subprocess.TimeoutExpired:
             timed_out = True
             kill()
             proc.wait()
+        finally:
+            if token is not None:
+                running.finished(token)
         wall = time.monotonic() - t0
         limits.kill_all()  # nothing may outlive the job
         reader.join(timeout=10)

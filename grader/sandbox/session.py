@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .abort import RunningJobs
 from .gpus import GpuPool
 from .kernel_env import KernelEnv, probe_kernel_env
 from .launch import SANDBOX_UID, Mount, bwrap_path
@@ -40,6 +41,7 @@ class SandboxSession:
     limits_mechanism: str | None = None  # None: detect; "watchdog" forces the fallback
     threads: int = 1  # BLAS/TensorFlow threads per job
     gpu_pool: GpuPool = field(default_factory=lambda: GpuPool([]))
+    running: RunningJobs = field(default_factory=RunningJobs)  # what an interrupt must stop
     _own_workroot: bool = False
 
     @classmethod
