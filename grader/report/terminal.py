@@ -48,7 +48,7 @@ def summary_table(results: list[Result], title: str, rubric=None) -> Table:
     """One row per student: status, grade, the headline metric, the checks that lost points,
     flags. Full names (wrapped, never cut) in 120 columns; at 80 the last column wraps."""
     metric = headline_metric(rubric, results)
-    t = Table(title=clean_text(title), header_style="bold", pad_edge=False)
+    t = Table(title=Text(clean_text(title)), header_style="bold", pad_edge=False)
     t.add_column("Id", justify="right", no_wrap=True)
     t.add_column("Name", min_width=12, max_width=40, overflow="fold")
     t.add_column("Status", no_wrap=True)
