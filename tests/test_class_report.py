@@ -209,3 +209,31 @@ def test_plots_are_svg_and_reproducible():
     a = plots.grade_histogram([1, 5, 9.5, 10], 10)
     assert a == plots.grade_histogram([1, 5, 9.5, 10], 10)
     assert a.startswith("data:image/svg+xml;base64,")
+
+
+def test_an_empty_class_and_blind_marking_still_give_a_report(tmp_path):
+    from class_gen import rubric
+
+    rub = rubric("rnn_text")
+    files = write_assignment_report(tmp_path, rub, [], lang="en")
+    html = files["report"].read_text(encoding="utf-8")
+    assert "0 submissions" in html and "Nothing to review" in html
+    blind = result("77", [("a", 0, 2)], status="error", message="x")
+    blind.full_name = ""
+    write_assignment_report(tmp_path, rub, [(Submission("rnn_text", "77", "", blind=True), blind)])
+    html = files["report"].read_text(encoding="utf-8")
+    assert html.count("Participant 77") >= 2  # in the review list and the table
+
+
+def test_progress_shows_an_eta_and_student_names_as_plain_text():
+    from grader.report.terminal import progress
+
+    rub, pairs = make_class("mnist_cnn", 3, hostile=True)
+    console = Console(width=120, record=True, color_system=None, force_terminal=True)
+    with progress(console, 3, "mnist [bold]") as advance:
+        for _, r in pairs:
+            advance(r)
+    text = console.export_text()
+    assert re.search(r"ETA\s+(\d+:\d\d:\d\d|-:--:--)", text), text  # rich's TimeRemainingColumn
+    assert "3/3" in text and "mnist [bold]" in text
+    assert "[red]Rojo[/red] ANSI: " in text  # markup and escapes of the name neither run nor leak

@@ -100,6 +100,11 @@ def clean_text(text: str, limit: int | None = None) -> str:
     return text
 
 
+def display_name(r: Result) -> str:
+    """The student's name, one clean line; under blind marking Moodle's `Participant <id>`."""
+    return clean_text(r.full_name, 300) or f"Participant {r.participant_id}"
+
+
 def metric_checks(rubric) -> list[tuple[str, str, bool, float | None, float | None]]:
     """(check id, metric name, higher is better, threshold, partial_from) of the rubric's
     metric checks, in rubric order."""
@@ -176,7 +181,7 @@ def summarize(results: list[Result], rubric=None, assignment: str = "", title: s
         fb, nb = links.get(r.participant_id, (None, None))
         m = r.metrics.get(headline) if headline else None
         students.append(StudentRow(
-            participant_id=r.participant_id, name=clean_text(r.full_name, 300),
+            participant_id=r.participant_id, name=display_name(r),
             status=r.status, score=r.score, max_score=r.max_score,
             points={c.id: c.points for c in r.checks}, passed={c.id: c.passed for c in r.checks},
             metric=float(m) if isinstance(m, (int, float)) else None,

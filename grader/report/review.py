@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..model import Result
-from .class_report import clean_text
+from .class_report import clean_text, display_name
 
 #: (category, label) in the order the list shows them
 CATEGORIES = {
@@ -56,7 +56,7 @@ def _status_item(r: Result) -> ReviewItem:
     extra = [f for f in ("memory_limit", "timeout") if f in r.flags and f != r.status]
     if extra:
         why = f"{why} ({', '.join(extra)})"
-    return ReviewItem(r.participant_id, r.full_name, r.status, clean_text(why, REASON_CHARS) or r.status)
+    return ReviewItem(r.participant_id, display_name(r), r.status, clean_text(why, REASON_CHARS) or r.status)
 
 
 def _claimed(r: Result) -> str:
@@ -93,7 +93,7 @@ def review_items(results: list[Result], missing: list[MissingStudent] | None = N
                  names: dict[str, str] | None = None, similarity_link: str | None = None) -> list[ReviewItem]:
     """Everything to look at before uploading, most serious first. `names`: participant id ->
     name, to name the other student of a `similar_to:<id>` flag."""
-    names = names or {r.participant_id: r.full_name for r in results}
+    names = names or {r.participant_id: display_name(r) for r in results}
     items: list[ReviewItem] = []
     for r in results:
         if r.status != "graded":
@@ -102,24 +102,24 @@ def review_items(results: list[Result], missing: list[MissingStudent] | None = N
             if flag in QUIET_FLAGS:
                 continue
             if flag == "probe_forgery":
-                items.append(ReviewItem(r.participant_id, r.full_name, "probe_forgery",
+                items.append(ReviewItem(r.participant_id, display_name(r), "probe_forgery",
                                         "the notebook displayed the grader's probe message itself"))
             elif flag == "claimed_accuracy_mismatch":
-                items.append(ReviewItem(r.participant_id, r.full_name, "claimed",
+                items.append(ReviewItem(r.participant_id, display_name(r), "claimed",
                                         clean_text(_claimed(r), REASON_CHARS)))
             elif flag == "edited_locked_cells":
-                items.append(ReviewItem(r.participant_id, r.full_name, "locked",
+                items.append(ReviewItem(r.participant_id, display_name(r), "locked",
                                         clean_text(_locked(r), REASON_CHARS)))
             elif flag.startswith("similar_to:"):
                 other = flag.split(":", 1)[1]
                 who = names.get(other)
-                items.append(ReviewItem(r.participant_id, r.full_name, "similar", clean_text(
+                items.append(ReviewItem(r.participant_id, display_name(r), "similar", clean_text(
                     f"code similar to {who} ({other})" if who else f"code similar to participant {other}",
                     REASON_CHARS), similarity_link))
             else:
-                items.append(ReviewItem(r.participant_id, r.full_name, "flag", clean_text(flag, REASON_CHARS)))
+                items.append(ReviewItem(r.participant_id, display_name(r), "flag", clean_text(flag, REASON_CHARS)))
         if r.late:
-            items.append(ReviewItem(r.participant_id, r.full_name, "late", _late(r)))
+            items.append(ReviewItem(r.participant_id, display_name(r), "late", _late(r)))
     for m in missing or []:
         why = ("Moodle says 'submitted', but nothing of theirs is in this download: download "
                "it again?" if m.has_submission else
