@@ -17,10 +17,10 @@ from grader.report.assignment_report import write_assignment_report
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[dev]')")
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.skipif(  # one browser per run
     not (CHROMIUM and DRIVER),
     reason="no chromium/chromedriver on PATH: install Debian's chromium and chromium-driver "
-           "(scripts/setup.sh does, as root with apt-get)")
+           "(scripts/setup.sh does, as root with apt-get)")]
 
 
 @pytest.fixture(scope="module")
