@@ -237,3 +237,18 @@ def test_progress_shows_an_eta_and_student_names_as_plain_text():
     assert re.search(r"ETA\s+(\d+:\d\d:\d\d|-:--:--)", text), text  # rich's TimeRemainingColumn
     assert "3/3" in text and "mnist [bold]" in text
     assert "[red]Rojo[/red] ANSI: " in text  # markup and escapes of the name neither run nor leak
+
+
+def test_report_rebuilt_from_results_jsonl_links_the_similarity_report(tmp_path):
+    from grader.export.results_jsonl import write_results
+    from grader.report.assignment_report import write_report_from_results
+
+    rub, pairs, out, files = _write(tmp_path, n=6, hostile=False)
+    before = files["report"].read_text(encoding="utf-8")
+    assert 'href="similarity.html"' not in before
+    write_results(out / "results.jsonl", [r for _, r in pairs])
+    (out / "similarity.html").write_text("<html></html>")
+    write_report_from_results(out, rub, lang="es")
+    after = files["report"].read_text(encoding="utf-8")
+    assert after.count('href="similarity.html"') == 3  # two review lines and the file list
+    assert sorted(p.stem for p in (out / "feedback").iterdir()) == sorted(r.participant_id for _, r in pairs)

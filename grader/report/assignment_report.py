@@ -166,3 +166,14 @@ def write_assignment_report(out_dir: Path, rubric, pairs: list[tuple[Submission,
         ("run.json: how this run was made", "run.json")) if (out_dir / name).is_file()]
     files["report"] = write_atomic(out_dir / REPORT, render_assignment(summary, listed, notes))
     return files
+
+
+def write_report_from_results(out_dir: Path, rubric, *, lang: str | None = None) -> dict[str, Path]:
+    """The same report, rebuilt from the results.jsonl already in `out_dir` (no grading): for
+    a step that changes the folder afterwards, e.g. one that adds similarity.html or flags."""
+    from ..export.results_jsonl import read_results
+
+    results = read_results(Path(out_dir) / "results.jsonl")
+    pairs = [(Submission(r.assignment, r.participant_id, r.full_name, blind=not r.full_name,
+                         notebook_name=r.notebook), r) for r in results]
+    return write_assignment_report(out_dir, rubric, pairs, lang=lang)
