@@ -23,4 +23,4 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) scripts/setup.sh
 
 clean:
-	rm -rf reports/*/ reports/final_* reports/final.json .grader-cache
+	rm -rf reports/*/ reports/final_* reports/final.json reports/index.html .grader-cache

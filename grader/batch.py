@@ -27,6 +27,7 @@ from .messages import tr
 from .model import Result, Submission
 from .data.loaders import load_data
 from .roundtrip import RoundTrip
+from .report.assignment_report import write_assignment_report
 from .rubric import Rubric
 from .sandbox import SandboxSession
 from .store import OutputLock, ResultStore
@@ -183,6 +184,8 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
     }, indent=1, ensure_ascii=False))
     files["store"] = store.path
+    # the class report last: it links the files above (also after an interrupt: what is done)
+    files.update(write_assignment_report(out_dir, rubric, pairs, lang=opts.lang))
     rep = BatchReport(out_dir=out_dir, results=[r for _, r in pairs], pairs=pairs,
                       ignored=report.ignored, warnings=report.warnings, files=files, wall_s=wall,
                       workers=workers, graded=graded, reused=reused, pending=pending, run_id=run_id)

@@ -16,6 +16,20 @@ if ! command -v bwrap >/dev/null 2>&1; then
     fi
 fi
 
+# Chromium and its WebDriver: the tests open the HTML reports in a real headless browser
+# (tests/test_report_browser.py skips, saying why, where they are missing).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "setup: installing chromium and chromium-driver (browser tests of the reports) with apt-get"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null \
+            || echo "setup: chromium could not be installed: the browser tests will be skipped" >&2
+    else
+        echo "setup: no chromium/chromedriver: the browser tests of the reports will be skipped" \
+             "(sudo apt-get install chromium chromium-driver)" >&2
+    fi
+fi
+
 PYTHON=${PYTHON:-python3}
 if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating $VENV"

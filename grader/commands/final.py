@@ -40,6 +40,7 @@ def run(args) -> int:
     from ..course import load_course
     from ..export.gradebook import read_roster
     from ..final import combine, read_overrides, write_final
+    from ..report.course_report import write_course_report
 
     console = Console(soft_wrap=True)  # messages stay one line each (logs, grep)
     path = args.course or course_dir(args.course_dir) / "rubrics" / "course.yaml"
@@ -56,6 +57,7 @@ def run(args) -> int:
     roster = read_roster(args.roster) if args.roster else None
     comb = combine(course, args.reports or args.out, roster, overrides)
     files = write_final(comb, args.out, course)
+    files.update(write_course_report(comb, course, args.out, args.reports or args.out))
     console.print(_table(comb, course))
     for st in comb.students:
         for a, ov in st.overrides.items():

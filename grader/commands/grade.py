@@ -98,7 +98,7 @@ def run(args) -> int:
 
     from ..batch import BatchOptions, Interrupted, grade_batch
     from ..sandbox.gpus import parse_gpus
-    from ..report.terminal import progress, summary_table
+    from ..report.terminal import progress, report_line, safe, summary_table
 
     console = Console(stderr=False)
     rubric = _load_rubric(args)
@@ -133,7 +133,7 @@ def run(args) -> int:
     finally:
         if "cm" in state:
             state["cm"].__exit__(None, None, None)
-    console.print(summary_table(rep.results, f"{rubric.title or rubric.assignment}"))
+    console.print(summary_table(rep.results, f"{rubric.title or rubric.assignment}", rubric))
     counts = {}
     for r in rep.results:
         counts[r.status] = counts.get(r.status, 0) + 1
@@ -142,14 +142,15 @@ def run(args) -> int:
                   f"in {rep.wall_s:.0f} s ({rep.workers} workers)")
     late = [r for r in rep.results if r.late]
     if late:
-        console.print(f"late ({course.late.policy if course else 'no policy'}): " + escape(", ".join(
-            f"{r.full_name or r.participant_id} {r.hours_late:g} h" for r in late)))
+        console.print(f"late ({course.late.policy if course else 'no policy'}): " + ", ".join(
+            f"{safe(r.full_name or r.participant_id)} {r.hours_late:g} h" for r in late))
     for w in rep.warnings:
-        console.print(f"[yellow]warning:[/] {escape(w)}")
+        console.print(f"[yellow]warning:[/] {safe(w)}")
     if rep.ignored:
         console.print(f"ignored {len(rep.ignored)} files that are not Moodle submissions (see run.json)")
     for name, path in rep.files.items():
-        console.print(f"  {name:9} {escape(str(path))}")
+        console.print(f"  {name:9} {safe(path)}")
+    console.print(report_line(rep.files))
     return 0
 
 

@@ -1,4 +1,8 @@
-"""Progress while grading and a one-screen summary at the end (rich)."""
+"""Progress while grading and a one-screen summary at the end (rich).
+
+Names, flags and messages are student text: they reach rich only as Text (never parsed as
+markup) or through `safe()` (markup escaped, ANSI escapes and control characters removed).
+"""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -7,16 +11,20 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
                            TextColumn, TimeElapsedColumn)
-from rich.text import Text
 from rich.table import Table
+from rich.text import Text
 
 from ..model import Result
-
-# the metric shown per student: the first of these the assignment has
-HEADLINE = ("accuracy", "top1_accuracy", "text_loss_ratio")
+from .class_report import clean_text, headline_metric
 
 STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "invalid": "magenta",
                 "no_notebook": "magenta"}
+
+
+def safe(text: object, limit: int | None = None) -> str:
+    """Untrusted text for a rich markup string: one line, no ANSI/control characters, `[`
+    escaped."""
+    return escape(clean_text(str(text), limit))
 
 
 class EtaColumn(ProgressColumn):
@@ -31,9 +39,9 @@ class EtaColumn(ProgressColumn):
     def render(self, task) -> Text:
         times = task.fields.get("times") or []
         left = (task.total or 0) - task.completed
-        if not times or left <= 0:
-            return Text("ETA -" if left > 0 else "", style="progress.remaining")
-        secs = int(sum(times) / len(times) * left / min(self.workers, left))
+        if not times:
+            return Text("ETA -:--:--", style="progress.remaining")
+        secs = int(sum(times) / len(times) * left / min(self.workers, left)) if left > 0 else 0
         return Text(f"ETA {secs // 3600}:{secs % 3600 // 60:02d}:{secs % 60:02d}",
                     style="progress.remaining")
 
@@ -45,37 +53,47 @@ def progress(console: Console, total: int, label: str, workers: int = 1):
                   MofNCompleteColumn(), TimeElapsedColumn(), EtaColumn(workers),
                   TextColumn("{task.fields[last]}", markup=False),
                   console=console, transient=False) as p:
-        task = p.add_task(escape(label), total=total, last="", times=[])
+        task = p.add_task(safe(label), total=total, last="", times=[])
         times: list[float] = []
 
         def advance(res: Result) -> None:
-            name = res.full_name or f"Participant {res.participant_id}"
+            name = clean_text(res.full_name or f"Participant {res.participant_id}", 40)
             times.append(float(res.timings.get("total_s", 0.0)))
             p.update(task, advance=1, last=f"{name}: {res.status} {res.score:g}", times=times)
 
         yield advance
 
 
-def summary_table(results: list[Result], title: str) -> Table:
-    """One row per student: status, grade, accuracy, the checks that lost points, flags.
-    Compact on purpose: it has to fit an 80-column terminal."""
-    t = Table(title=title, header_style="bold", pad_edge=False)
+def summary_table(results: list[Result], title: str, rubric=None) -> Table:
+    """One row per student: status, grade, the headline metric, the checks that lost points,
+    flags. Full names (wrapped, never cut) in 120 columns; at 80 the last column wraps."""
+    metric = headline_metric(rubric, results)
+    t = Table(title=Text(clean_text(title)), header_style="bold", pad_edge=False)
     t.add_column("Id", justify="right", no_wrap=True)
-    t.add_column("Name", min_width=10, overflow="ellipsis", no_wrap=True, max_width=20)
+    t.add_column("Name", min_width=12, max_width=40, overflow="fold")
     t.add_column("Status", no_wrap=True)
     t.add_column("Grade", justify="right", no_wrap=True)
-    t.add_column("Metric", justify="right", no_wrap=True)
-    t.add_column("Points lost, flags", overflow="fold")
+    t.add_column(f"Metric\n{metric}" if metric else "Metric", justify="right", no_wrap=True)
+    t.add_column("Points lost, flags", overflow="fold", min_width=16)
     for r in results:
         if r.status in ("invalid", "no_notebook"):
-            lost = ["[red]all[/]"]
+            lost = [Text("all", style="red")]
         else:
-            lost = [f"[red]{c.id} {c.points:.3g}/{c.max_points:g}[/]" for c in r.checks
-                    if c.max_points and c.points < c.max_points]
-        notes = lost + [f"[yellow]{f}[/]" for f in r.flags]
-        acc = next((r.metrics[k] for k in HEADLINE if k in r.metrics), None)
-        t.add_row(r.participant_id, r.full_name or "-",
-                  f"[{STATUS_STYLE.get(r.status, 'white')}]{r.status}[/]",
-                  f"{r.score:.3g}", f"{acc:.3f}" if acc is not None else "-",
-                  ", ".join(notes) or "[green]-[/]")
+            lost = [Text(f"{clean_text(c.id, 40)} {c.points:.3g}/{c.max_points:g}", style="red")
+                    for c in r.checks if c.max_points and c.points < c.max_points]
+        notes = lost + [Text(clean_text(f, 80), style="yellow") for f in r.flags]
+        value = r.metrics.get(metric) if metric else None
+        t.add_row(Text(clean_text(r.participant_id, 20)),
+                  Text(clean_text(r.full_name, 300) or "-"),
+                  Text(r.status, style=STATUS_STYLE.get(r.status, "white")),
+                  f"{r.score:.3g}", f"{value:.3f}" if isinstance(value, (int, float)) else "-",
+                  Text(", ").join(notes) if notes else Text("-", style="green"))
     return t
+
+
+def report_line(files: dict) -> str | None:
+    """'Class report: file:///…/index.html', for the end of `grader grade` (markup-safe)."""
+    path = files.get("report")
+    if path is None:
+        return None
+    return f"[bold]Class report:[/] {escape(path.resolve().as_uri())}"
