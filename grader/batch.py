@@ -39,6 +39,7 @@ class BatchOptions:
     jobs_per_gpu: int = 1
     worksheet: Path | None = None  # the grading worksheet downloaded from Moodle, to fill
     course: object = None  # CourseConfig: deadline and late policy (None: no late policy)
+    similarity_archive: Path | None = None  # earlier years' graded folders to compare with
 
 
 @dataclass
@@ -110,9 +111,14 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     finally:
         session.close()
     pairs = [(s, results[s.participant_id]) for s in report.submissions]
+    from .integrity import flag_similar  # copied notebooks: flags only, no points
+
+    similar = flag_similar(pairs, rubric, out_dir, archive=opts.similarity_archive)
+    pairs, report.warnings = similar.pairs, report.warnings + similar.warnings
     ordered = [r for _, r in pairs]
     files = {
         "results": write_results(out_dir / "results.jsonl", ordered),
+        **({"similarity": similar.report} if similar.report else {}),
         **rt.write(out_dir, pairs, lang, rubric.title),
     }
     files["run"] = write_atomic(out_dir / "run.json", json.dumps({
