@@ -44,7 +44,7 @@ def graded(root: Path, students: dict[tuple[str, str], object], flags: dict[str,
 def klass(tmp_path):
     nerea, jose = demo_notebook("mnist_cnn", "Nerea"), demo_notebook("mnist_cnn", "José")
     copy = disguise(nerea, seed=7)
-    cell = next(c for c in copy.cells if "Conv2D" in c.source)  # a cell the report shows
+    cell = next(c for c in copy.cells if c.cell_type == "code" and "Conv2D" in c.source)  # shown
     cell.source += '\nnota = "</pre><script>alert(1)</script>"  # <b>hola</b>'
     return graded(tmp_path, {("1000001", "Ana Ruiz"): nerea, ("1000002", HOSTILE): copy,
                              ("1000003", "Bob"): jose},
