@@ -254,3 +254,18 @@ def test_empty_and_code_free_notebooks_compare_without_error():
           Entry("2", "b", "b", notebook_stream(notebook("%pip install x", "# nada"))),
           Entry("3", "c", "c", notebook_stream(notebook("x = 1")))]
     assert find_matches(es, None, 0.01, 5) == []
+
+
+def test_scores_are_the_same_in_every_process():
+    """Winnowing keeps the smallest hash per window: with Python's salted str hash the scores
+    would move from run to run; ours is stable."""
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path[:0] = ['tests', '.']; import test_integrity as t; "
+            "es = t.ground_truth()[0]['mnist_cnn']; "
+            "print([round(m.score, 6) for m in t.find_matches(es, t.template_stream('mnist_cnn'), 0.0, 25)])")
+    outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
+            for seed in ("1", "2")}
+    assert len(outs) == 1 and outs.pop().startswith("[0.")

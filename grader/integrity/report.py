@@ -10,7 +10,7 @@ from pathlib import Path
 from ..export.atomic import write_atomic
 from .similarity import Entry, Match, Region
 
-SHOWN_PAIRS = 200  # a page an instructor can read; the rest are counted, and still flagged
+SHOWN_PAIRS = 200  # a page an instructor can read (find_matches' `detail`); the rest are counted, and still flagged
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .fingerprints import Alphabet, Fingerprint, compare, fingerprint, template_hashes
+from .fingerprints import Fingerprint, compare, fingerprint, kgram_hashes
 from .normalize import Stream
 
 WINDOW = 6  # winnowing window: every match of min_match_tokens + WINDOW - 1 tokens is found
@@ -55,6 +55,7 @@ class Match:
     tokens: tuple[int, int]  # matched tokens in a, in b
     regions_a: list[Region] = field(default_factory=list)
     regions_b: list[Region] = field(default_factory=list)
+    evidence: tuple | None = field(default=None, repr=False, compare=False)  # for the regions
 
     @property
     def score(self) -> float:
@@ -66,12 +67,12 @@ class Match:
 
 
 def find_matches(entries: list[Entry], template: Stream | None, threshold: float,
-                 min_match_tokens: int) -> list[Match]:
-    """The pairs scoring at least `threshold`, most similar first."""
+                 min_match_tokens: int, detail: int = 200) -> list[Match]:
+    """The pairs scoring at least `threshold`, most similar first; the first `detail` of them
+    with their matching regions (what the report shows)."""
     k = min_match_tokens
-    alphabet = Alphabet()
-    skip = template_hashes(alphabet, template, k)
-    prints = [fingerprint(e.key, e.stream, alphabet, k, WINDOW, skip) for e in entries]
+    skip = np.unique(kgram_hashes(template, k))  # every k-gram of the template, not only winnowed ones
+    prints = [fingerprint(e.key, e.stream, k, WINDOW, skip) for e in entries]
     holders: dict[int, list[int]] = defaultdict(list)
     for i, fp in enumerate(prints):
         for h in fp.hashes:
@@ -82,21 +83,26 @@ def find_matches(entries: list[Entry], template: Stream | None, threshold: float
         for j in sorted(others):
             if entries[i].archive and entries[j].archive:
                 continue  # earlier years were compared when they were graded
-            m = _match(entries[i], entries[j], fp, prints[j])
-            if m and m.score >= threshold:
+            m = _match(entries[i], entries[j], fp, prints[j], threshold)
+            if m:
                 matches.append(m)
     matches.sort(key=lambda m: (-m.score, m.a.key, m.b.key))
+    for m in matches[:detail]:
+        fa, fb, sa, sb = m.evidence
+        group_a, group_b = _groups(fa, fb, sa, sb)
+        m.regions_a, m.regions_b = _regions(m.a.stream, sa, group_a), _regions(m.b.stream, sb, group_b)
+    for m in matches:
+        m.evidence = None
     return matches
 
 
-def _match(a: Entry, b: Entry, fa: Fingerprint, fb: Fingerprint) -> Match | None:
+def _match(a: Entry, b: Entry, fa: Fingerprint, fb: Fingerprint, threshold: float) -> Match | None:
+    """The pair, or None below the threshold."""
     _, shares, (sa, sb) = compare(fa, fb)
-    if not np.size(sa):
+    if not np.size(sa) or max(shares) < threshold:
         return None
-    group_a, group_b = _groups(fa, fb, sa, sb)
     return Match(a, b, (float(min(shares[0], 1.0)), float(min(shares[1], 1.0))),
-                 (int(np.sum(sa[1] - sa[0])), int(np.sum(sb[1] - sb[0]))),
-                 _regions(a.stream, sa, group_a), _regions(b.stream, sb, group_b))
+                 (int(np.sum(sa[1] - sa[0])), int(np.sum(sb[1] - sb[0]))), evidence=(fa, fb, sa, sb))
 
 
 def _groups(fa: Fingerprint, fb: Fingerprint, sa, sb) -> tuple[list[int], list[int]]:
