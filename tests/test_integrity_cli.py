@@ -132,3 +132,30 @@ def test_the_batch_hook_flags_pairs_and_never_loses_results(klass):
     assert off.pairs == pairs and off.report is None
     bad = flag_similar(pairs, rubric, klass, archive=klass / "nowhere")
     assert bad.pairs == pairs and bad.report is None and "not a folder" in bad.warnings[0]
+
+
+def test_an_invalid_row_is_left_out_silently(klass, capsys):
+    lines = (klass / "results.jsonl").read_text().splitlines()
+    row = json.loads(lines[1])  # Eve's copy: no longer compared
+    row["status"] = "invalid"
+    (klass / "results.jsonl").write_text("\n".join([lines[0], json.dumps(row), lines[2]]) + "\n")
+    assert similarity("--out", str(klass.parent)) == 0
+    assert "warning" not in capsys.readouterr().out
+    assert rows(klass) == {"1000001": ["late"], "1000002": [], "1000003": []}
+
+
+def test_a_zip_graded_folder_is_read_from_its_originals(tmp_path):
+    """`grader grade` on a zip keeps the extraction in OUT/ASSIGNMENT/originals/ and names the
+    zip in run.json: the archive reads the originals."""
+    old = graded(tmp_path / "y2025", {("2000001", "Old A"): demo_notebook("mnist_cnn", "Nerea")})
+    src = old.parent.parent / "download"
+    src.rename(old / "originals")
+    (old / "run.json").write_text(json.dumps({"source": str(tmp_path / "gone.zip")}))
+    new = graded(tmp_path / "y2026", {("3000001", "New B"): disguise(demo_notebook("mnist_cnn", "Nerea"), 3),
+                                      ("3000002", "New C"): demo_notebook("mnist_cnn", "José")})
+    rubric = load_rubric(ROOT / "rubrics/mnist_cnn.yaml")
+    subs = ingest(new.parent.parent / "download", "mnist_cnn", new).submissions
+    pairs = [(s, Result.from_submission(s, status="graded", max_score=10)) for s in subs]
+    done = flag_similar(pairs, rubric, new, archive=tmp_path / "y2025")
+    assert [r.flags for _, r in done.pairs] == [["similar_to:y2025/out/2000001"], []], done.warnings
+    assert done.matches[0].cross_year

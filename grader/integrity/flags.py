@@ -19,7 +19,7 @@ from ..rubric import Rubric
 from .normalize import CELL, Stream, Token
 from .report import render, write_report
 from .similarity import Entry, Match, find_matches
-from .sources import archive_entries, batch_entries, entry, graded_folder, shared_code
+from .sources import UNREADABLE, archive_entries, batch_entries, entry, graded_folder, shared_code
 
 FLAG = "similar_to:"
 
@@ -58,7 +58,7 @@ def similarity_for_folder(out_root: Path, rubric: Rubric, archive: Path | None =
     rows, notebooks, warnings = graded_folder(folder, rubric)
     entries = []
     for row in rows:
-        e, w = entry(row, notebooks.get(row.participant_id))
+        e, w = entry(row, None if row.status in UNREADABLE else notebooks.get(row.participant_id))
         entries += [e] if e else []
         warnings += [w] if w else []
     results, matches, report, more = _run(entries, rows, rubric, folder, archive)

@@ -51,10 +51,13 @@ def entry(sub_or_row, notebook: Path | None, archive: str | None = None) -> tupl
     return Entry(pid, name, notebook.name, stream, archive), None
 
 
+UNREADABLE = ("invalid", "no_notebook")  # statuses whose row already says there is no notebook to read
+
+
 def batch_entries(pairs: list[tuple[Submission, Result]]) -> tuple[list[Entry], list[str]]:
     entries, warnings = [], []
-    for sub, _ in pairs:
-        e, w = entry(sub, sub.notebook)
+    for sub, res in pairs:
+        e, w = entry(sub, None if res.status in UNREADABLE else sub.notebook)
         entries += [e] if e else []
         warnings += [w] if w else []
     return entries, warnings
@@ -126,7 +129,8 @@ def archive_entries(archive: Path, rubric: Rubric) -> tuple[list[Entry], list[st
         rows, notebooks, w = graded_folder(folder, rubric)
         warnings += w
         for row in rows:
-            e, w = entry(row, notebooks.get(row.participant_id), archive=label)
+            path = None if row.status in UNREADABLE else notebooks.get(row.participant_id)
+            e, w = entry(row, path, archive=label)
             entries += [e] if e else []
             warnings += [w] if w else []
     return entries, warnings
