@@ -159,3 +159,10 @@ def test_a_zip_graded_folder_is_read_from_its_originals(tmp_path):
     done = flag_similar(pairs, rubric, new, archive=tmp_path / "y2025")
     assert [r.flags for _, r in done.pairs] == [["similar_to:y2025/out/2000001"], []], done.warnings
     assert done.matches[0].cross_year
+
+
+def test_bad_rubric_keys_are_named(klass, capsys):
+    assert similarity("--out", str(klass.parent), "--set", "similarity.threshold=1.5") == 2
+    assert "similarity.threshold" in capsys.readouterr().err
+    assert similarity("--out", str(klass.parent), "--set", "similarity.treshold=0.5") == 2
+    assert "did you mean 'threshold'" in capsys.readouterr().err
