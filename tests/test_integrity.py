@@ -208,7 +208,10 @@ def test_ground_truth_precision_and_recall():
     assert precision == 1.0, sorted(found - copies, key=str)
 
 
-def test_independent_solutions_score_far_below_the_threshold():
+def test_independent_solutions_score_far_below_the_threshold(monkeypatch):
+    from grader.integrity import similarity
+
+    monkeypatch.setattr(similarity, "MIN_MATCHES", 0)  # every score, however little matches
     entries, _ = ground_truth()
     mnist = [e for e in entries["mnist_cnn"] if not e.participant_id.endswith("-copy")]
     scores = {frozenset({m.a.participant_id, m.b.participant_id}): m.score
@@ -269,3 +272,14 @@ def test_scores_are_the_same_in_every_process():
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout
             for seed in ("1", "2")}
     assert len(outs) == 1 and outs.pop().startswith("[0.")
+
+
+def test_nearly_empty_notebooks_sharing_one_textbook_function_are_not_a_pair():
+    with script_module("make_demo") as make_demo:
+        softmax = {"softmax": "z = np.asarray(z, dtype=float)\ne = np.exp(z - np.max(z, axis=0, keepdims=True))\n"
+                              "return e / np.sum(e, axis=0, keepdims=True)"}
+        nbs = [make_demo.fill(mnist_release(), softmax) for _ in range(2)]
+    es = [Entry(str(i), str(i), "x", notebook_stream(nb)) for i, nb in enumerate(nbs)]
+    everything = find_matches(es, template_stream("mnist_cnn"), 0.0, 10)  # shorter matches: found
+    assert everything and everything[0].score == 1.0
+    assert find_matches(es, template_stream("mnist_cnn"), 0.6, 25) == []

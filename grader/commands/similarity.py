@@ -19,7 +19,8 @@ match.
 
 Rubric keys (rubrics/ASSIGNMENT.yaml, or --set similarity.KEY=VALUE):
   similarity.threshold         flag a pair when this share of one notebook's own code lies in
-                               matches with the other (default 0.6)
+                               matches with the other (default 0.6), the matches adding up to
+                               at least twice min_match_tokens
   similarity.min_match_tokens  the shortest match counted, in normalized tokens (default 25;
                                a line of code is about 8 to 15 tokens)
   similarity.template          the released notebook (default assignments/A/release/A.ipynb)

@@ -5,7 +5,8 @@ Every pair of this class is compared, and every notebook of this class with ever
 fingerprint are compared in full (an inverted index), so 200 notebooks cost far less than
 19,900 comparisons. A pair's score is the larger of the two shares: the part of one notebook's
 own code (the template's k-grams left out) that lies in matches with the other, so a short
-copy pasted into a long notebook still shows.
+copy pasted into a long notebook still shows; but the matches must add up to twice the
+minimum match length.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from .fingerprints import Fingerprint, compare, fingerprint, kgram_hashes
 from .normalize import Stream
 
 WINDOW = 6  # winnowing window: every match of min_match_tokens + WINDOW - 1 tokens is found
+# A pair needs matches adding up to this many times min_match_tokens, so that two nearly empty
+# notebooks sharing one textbook function (all of their own code) are not a pair.
+MIN_MATCHES = 2
 
 
 @dataclass
@@ -83,7 +87,7 @@ def find_matches(entries: list[Entry], template: Stream | None, threshold: float
         for j in sorted(others):
             if entries[i].archive and entries[j].archive:
                 continue  # earlier years were compared when they were graded
-            m = _match(entries[i], entries[j], fp, prints[j], threshold)
+            m = _match(entries[i], entries[j], fp, prints[j], threshold, MIN_MATCHES * k)
             if m:
                 matches.append(m)
     matches.sort(key=lambda m: (-m.score, m.a.key, m.b.key))
@@ -96,13 +100,17 @@ def find_matches(entries: list[Entry], template: Stream | None, threshold: float
     return matches
 
 
-def _match(a: Entry, b: Entry, fa: Fingerprint, fb: Fingerprint, threshold: float) -> Match | None:
-    """The pair, or None below the threshold."""
+def _match(a: Entry, b: Entry, fa: Fingerprint, fb: Fingerprint, threshold: float,
+           min_tokens: int) -> Match | None:
+    """The pair, or None below the threshold or with fewer than `min_tokens` matching."""
     _, shares, (sa, sb) = compare(fa, fb)
     if not np.size(sa) or max(shares) < threshold:
         return None
-    return Match(a, b, (float(min(shares[0], 1.0)), float(min(shares[1], 1.0))),
-                 (int(np.sum(sa[1] - sa[0])), int(np.sum(sb[1] - sb[0]))), evidence=(fa, fb, sa, sb))
+    tokens = (int(np.sum(sa[1] - sa[0])), int(np.sum(sb[1] - sb[0])))
+    if min(tokens) < min_tokens:
+        return None
+    return Match(a, b, (float(min(shares[0], 1.0)), float(min(shares[1], 1.0))), tokens,
+                 evidence=(fa, fb, sa, sb))
 
 
 def _groups(fa: Fingerprint, fb: Fingerprint, sa, sb) -> tuple[list[int], list[int]]:
