@@ -23,6 +23,7 @@ from .export.class_exports import class_pairs, write_class
 from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir, release_template
 from .ingest import ingest
 from .ingest.select import select
+from .integrity import flag_similar
 from .messages import tr
 from .model import Result, Submission
 from .data.loaders import load_data
@@ -54,6 +55,7 @@ class BatchOptions:
     course: object = None  # CourseConfig: deadline and late policy (None: no late policy)
     only: list[str] = field(default_factory=list)  # --only: re-grade just these students
     force: bool = False  # --force: re-grade everyone, stored results or not
+    similarity_archive: Path | None = None  # earlier years' graded folders to compare with
 
 
 @dataclass
@@ -165,7 +167,11 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         session.close()
     present = {s.participant_id for s in subs}
     pairs = class_pairs(store, present, keys, rt, lang)
+    similar = flag_similar(pairs, rubric, out_dir, archive=opts.similarity_archive)
+    pairs, report.warnings = similar.pairs, report.warnings + similar.warnings
     files = write_class(out_dir, store, pairs, rt, lang, rubric.title)
+    if similar.report:
+        files["similarity"] = similar.report
     pending = len(todo) - graded
     wall = round(time.monotonic() - t0, 2)
     info = {"graded": graded, "reused": reused, "pending": pending, "class": len(pairs),

@@ -5,16 +5,17 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import check, doctor, final, grade, release
+from .commands import check, doctor, final, grade, release, similarity
 from .errors import GraderError
 
 # Each module has add_parser(subparsers) (which sets func=run) and run(args) -> exit code.
-COMMANDS = [grade, final, release, check, doctor]
+COMMANDS = [grade, similarity, final, release, check, doctor]
 
 EPILOG = """examples:
   grader grade mnist_cnn moodle-download.zip --out reports/
   grader grade mnist_cnn submissions/ --rubric my-rubric.yaml --set limits.memory_mb=2048
   grader grade mnist_cnn moodle-download.zip --worksheet grading-worksheet.csv
+  grader similarity mnist_cnn --out reports/   (copied notebooks; also run by grade)
   grader final --out reports/
   grader release mnist_cnn
   grader check practica1.ipynb          (students, before handing in)

@@ -72,6 +72,22 @@ class NotebookChoice(_Strict):
     preferred: list[str] = Field(default_factory=list)
 
 
+class SimilarityConfig(_Strict):
+    """Copy detection across the class (grader/integrity): flags pairs, never takes points."""
+
+    enabled: bool = True
+    # a pair is flagged when this share of one notebook's own code (the template's left out)
+    # lies in long matches with the other
+    threshold: float = Field(0.6, gt=0, le=1)
+    # the shortest run of normalized tokens that counts as a match (names and literals abstracted)
+    min_match_tokens: int = Field(25, ge=5, le=500)
+    # the released student notebook, whose code is never a match; default:
+    # <course>/assignments/<assignment>/release/<assignment>.ipynb
+    template: str | None = None
+    # more notebooks or .py files whose code anyone may share (examples given out in class)
+    exclude: list[str] = Field(default_factory=list)
+
+
 class _Check(_Strict):
     id: str = Field(min_length=1)
     points: float = Field(ge=0)
@@ -191,6 +207,7 @@ class Rubric(_Strict):
     data: DataConfig = DataConfig()
     interface: Interface = Interface()
     checks: list[Check] = Field(min_length=1)
+    similarity: SimilarityConfig = SimilarityConfig()
     source: str = ""  # where it was loaded from (set by load_rubric)
 
     @model_validator(mode="after")

@@ -44,6 +44,7 @@ class Student:
     kernelspec: dict | None = None
     broken: bool = False  # truncated JSON (a save interrupted half-way)
     extras: bool = False  # also a PDF export and Jupyter's .ipynb_checkpoints copy
+    swap: tuple[list[str], list[str]] | None = None  # two runs of cells (ids) to swap
 
 
 # The mistakes the demo is about; everything not listed is the reference solution.
@@ -82,6 +83,47 @@ history = model.fit(x_train_p, y_train, epochs=8, batch_size=32,
                     validation_split=0.15, verbose=2)""",
 }
 
+# The planted copy (grader/integrity): Nerea's own work with the variables renamed, comments
+# added, the code reformatted, and the softmax and cross-entropy sections swapped. The same
+# computation, so the grades are those of the reference code it replaces (Zoë never ran it).
+COPIED_FROM_NEREA = {
+    "softmax": "# paso a float64 para no perder precisión\nlogits = np.array(z, dtype = np.float64)\n"
+               "exps = np.exp(logits - logits.max(axis = 0))  # estable numéricamente\n"
+               "return exps / exps.sum(axis = 0)",
+    "cross_entropy": "tiny = 1E-12  # para no hacer log(0)\n"
+                     "per_example = -np.sum(y * np.log(np.clip(y_hat, tiny, 1.0)), axis=0)\n"
+                     "return float(np.mean(per_example))",
+    "preprocess": "# a [0, 1] con un canal\nreturn x.reshape(-1, 28, 28, 1).astype(np.float32) / 255.",
+    "model": """\
+# Mi red: dos bloques de convolución y pooling
+model = tf.keras.Sequential(
+    [
+        tf.keras.Input(shape=(28, 28, 1)),
+        tf.keras.layers.Conv2D(32, (3, 3), activation='relu'),
+        tf.keras.layers.MaxPooling2D((2, 2)),
+        tf.keras.layers.Conv2D(32, (3, 3), activation='relu'),
+        tf.keras.layers.MaxPooling2D((2, 2)),
+        tf.keras.layers.Flatten(),
+        tf.keras.layers.Dropout(0.25),
+        tf.keras.layers.Dense(10, activation='softmax')
+    ]
+)
+model.compile(
+    optimizer=tf.keras.optimizers.Adam(0.001),
+    loss='sparse_categorical_crossentropy',
+    metrics=['accuracy'],
+)""",
+    "train": """\
+# 8 épocas bastan
+history = model.fit(
+    x_train_p, y_train,
+    epochs=8, batch_size=32,
+    validation_split=0.15, verbose=2,
+)""",
+}
+SWAPPED = (["softmax_intro", "softmax", "test_softmax"],
+           ["cross_entropy_intro", "cross_entropy", "test_cross_entropy"])
+
 STUDENTS = [
     Student("José Núñez", "4518203", (2026, 3, 30, 22, 41, 6)),
     Student("María O'Connor", "4518217", (2026, 3, 29, 19, 12, 54),
@@ -91,6 +133,7 @@ STUDENTS = [
     Student("Pérez, Álvaro", "4518239", (2026, 3, 27, 11, 3, 12),
             file="mnist_cnn (1).ipynb", answers={"train": TRAIN_SHORT}),
     Student("Zoë Ibáñez", "4518241", (2026, 3, 31, 18, 20, 44), executed=False,
+            answers=COPIED_FROM_NEREA, swap=SWAPPED,
             kernelspec={"display_name": "Python [conda env:tf]", "language": "python",
                         "name": "conda-env-tf-py"}),
     Student("Iñaki Etxeberria", "4518256", (2026, 3, 31, 23, 58, 8), broken=True),
@@ -198,6 +241,38 @@ def claimed(nb) -> float | None:
     return None
 
 
+def swap_cells(nb, first: list[str], second: list[str]) -> None:
+    """Swap two runs of consecutive cells (by id), `first` before `second`, in place."""
+    ids = [c.id for c in nb.cells]
+    i, j = ids.index(first[0]), ids.index(second[0])
+    assert ids[i:i + len(first)] == first and ids[j:j + len(second)] == second and i + len(first) <= j
+    a, mid, b = nb.cells[i:i + len(first)], nb.cells[i + len(first):j], nb.cells[j:j + len(second)]
+    nb.cells[i:j + len(second)] = b + mid + a
+
+
+def student_notebook(template, reference: dict[str, str], st: Student):
+    nb = fill(template, {**reference, **st.answers})
+    if st.kernelspec:
+        nb.metadata["kernelspec"] = st.kernelspec
+    if st.swap:
+        swap_cells(nb, *st.swap)
+    return nb
+
+
+def patch(out: Path, pid: str) -> None:
+    """Rebuild one never-executed student's entries inside the existing zip, without running
+    any notebook; every other entry is copied byte for byte."""
+    st = next(s for s in STUDENTS if s.pid == pid)
+    assert not st.executed and not st.broken and not st.extras, "only unexecuted students are patched"
+    folder = f"{st.name}_{st.pid}_assignsubmission_file/"
+    with zipfile.ZipFile(out) as zf:
+        entries = [(i.filename, i.date_time, zf.read(i)) for i in zf.infolist()
+                   if not i.filename.startswith(folder)]
+    nb = student_notebook(nbformat.read(RELEASE, as_version=4), reference_answers(SOURCE), st)
+    write_zip(out, entries + [(folder + st.file, st.when, dumps(nb))])
+    print(f"patched {folder + st.file} in {out}")
+
+
 def tiny_pdf(title: str) -> bytes:
     """A one-page PDF, standing in for the 'Download as PDF' some students add."""
     text = f"BT /F1 14 Tf 72 770 Td ({title}) Tj ET".encode("latin-1")
@@ -235,9 +310,7 @@ def build(out: Path) -> None:
         executed_text: dict[str, bytes] = {}
         for n, st in enumerate(STUDENTS):
             folder = f"{st.name}_{st.pid}_assignsubmission_file/"
-            nb = fill(template, {**reference, **st.answers})
-            if st.kernelspec:
-                nb.metadata["kernelspec"] = st.kernelspec
+            nb = student_notebook(template, reference, st)
             notes = []
             if st.broken:  # the previous student's executed file, cut off mid-save
                 raw = executed_text[STUDENTS[0].name]
@@ -282,7 +355,13 @@ def write_zip(out: Path, entries: list[tuple[str, tuple, bytes]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "submissions/demo/mnist_cnn.zip")
-    build(parser.parse_args(argv).out.resolve())
+    parser.add_argument("--patch", metavar="PID", help="only rebuild this never-executed "
+                        "student's notebook inside the existing zip (no training)")
+    args = parser.parse_args(argv)
+    if args.patch:
+        patch(args.out.resolve(), args.patch)
+    else:
+        build(args.out.resolve())
     return 0
 
 

@@ -57,6 +57,9 @@ def add_parser(sub) -> None:
                    help="late submissions: flag (default), reject (grade 0) or penalty")
     m.add_argument("--late-penalty-per-day", type=float, metavar="POINTS",
                    help="with --late-policy penalty: points off per started day late")
+    g.add_argument("--similarity-archive", type=Path, metavar="FOLDER",
+                   help="earlier years' graded output (e.g. last year's reports/) to compare "
+                   "with too; see `grader similarity --help` for how copies are found")
     g.set_defaults(func=run)
 
 
@@ -105,6 +108,8 @@ def run(args) -> int:
     if not args.source.exists():
         raise GraderError(f"not found: {args.source}")
     course = _load_course(args)
+    if args.similarity_archive and not args.similarity_archive.is_dir():
+        raise GraderError(f"--similarity-archive {args.similarity_archive}: not a folder")
     if args.unsafe_no_sandbox:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
@@ -112,7 +117,8 @@ def run(args) -> int:
                         sandboxed=not args.unsafe_no_sandbox, keep_jobs=args.keep_jobs,
                         limits_mechanism=args.limits, gpus=parse_gpus(args.gpus),
                         jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course,
-                        only=args.only, force=args.force)
+                        only=args.only, force=args.force,
+                        similarity_archive=args.similarity_archive)
     state = {}
 
     def on_start(n, reused=0, workers=1):
