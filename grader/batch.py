@@ -39,6 +39,7 @@ class BatchOptions:
     jobs_per_gpu: int = 1
     worksheet: Path | None = None  # the grading worksheet downloaded from Moodle, to fill
     course: object = None  # CourseConfig: deadline and late policy (None: no late policy)
+    data_dir: Path | None = None  # prepared data (grader data); None: the default
 
 
 @dataclass
@@ -75,7 +76,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
     rt = RoundTrip.start(rubric.assignment, opts.course, opts.worksheet, report.submissions,
                          rubric.max_grade)  # a wrong worksheet fails here, before any grading
     report.warnings += rt.warnings
-    data = load_data(rubric)
+    data = load_data(rubric, opts.data_dir)
     workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb),
                          len(report.submissions) or 1))
     cpus = os.cpu_count() or 1
@@ -122,7 +123,7 @@ def grade_batch(rubric: Rubric, source: Path, out_root: Path, opts: BatchOptions
         "gpus": opts.gpus, "jobs_per_gpu": opts.jobs_per_gpu,
         "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
         "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
-        "datasets": {k: str(v) for k, v in ctx.datasets.items()},
+        "datasets": {k: str(v) for k, v in ctx.datasets.items()}, "data": data["sources"],
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "wall_s": round(time.monotonic() - t0, 2),
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
