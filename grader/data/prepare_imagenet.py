@@ -70,11 +70,11 @@ def read_labelled(folder: Path, labels: Path | None) -> list[tuple[Path, str]]:
             missing.append(parts[0])
         else:
             items.append((img, parts[1]))
-    if not items:
-        raise DataError(f"--labels {labels}: no line names an image of {folder} ('name label' per line)")
     if missing:
         raise DataError(f"--labels {labels}: {len(missing)} names have no image in {folder} "
                         f"(first: {missing[0]!r})")
+    if not items:
+        raise DataError(f"--labels {labels}: no line names an image of {folder} ('name label' per line)")
     return items
 
 
