@@ -224,3 +224,38 @@ def test_imagenet_flat_folder_with_label_file(tmp_path):
     labels.write_text("ILSVRC2012_val_00000009 n1\n")
     with pytest.raises(DataError, match="no image"):
         prepare_imagenet(flat, out, [], labels=labels)
+
+
+@pytest.mark.sandbox
+def test_a_real_download_is_graded_on_the_prepared_data(tmp_path, mnist_idx, qmnist, capsys):
+    """End to end: `grader grade` on a download that is not the demo, with the data `grader
+    data` prepared, needs no --allow-standin, re-runs the notebook on it and records it."""
+    import yaml
+    import zipfile
+
+    import nbformat
+    from conftest import NUMPY_MODEL, SOFTMAX, notebook, small_rubric
+
+    folder, expected, _ = mnist_idx
+    root = tmp_path / "data"
+    PM.prepare_mnist(folder, qmnist[0], root / "mnist_cnn", count=None, expected=expected)
+    record = read_provenance(root / "mnist_cnn")
+    (tmp_path / "rubric.yaml").write_text(yaml.safe_dump(small_rubric().model_dump(mode="json", exclude={"source"})))
+    nb = notebook("import numpy as np", SOFTMAX, NUMPY_MODEL, executed=True)
+    with zipfile.ZipFile(tmp_path / "download.zip", "w") as zf:
+        zf.writestr("Ana Pérez_101_assignsubmission_file/mnist_cnn.ipynb", nbformat.writes(nb))
+    out = tmp_path / "out"
+    rc = main(["grade", "mnist_cnn", str(tmp_path / "download.zip"), "--rubric", str(tmp_path / "rubric.yaml"),
+               "--data-dir", str(root), "--out", str(out), "--workers", "1"])
+    assert rc == 0
+    assert "mnist_cnn/hidden/mnist_hidden.npz" in capsys.readouterr().out  # the run says which data
+    run = json.loads((out / "mnist_cnn" / "run.json").read_text())
+    data = {d["name"]: d for d in run["data"]}
+    assert {d["kind"] for d in data.values()} == {"prepared"}
+    assert data["hidden_test"]["sha256"] == record["hidden_test"]["sha256"]
+    assert data["mnist.npz"]["sha256"] == record["keras_datasets"]["mnist.npz"]["sha256"]
+    row = json.loads((out / "mnist_cnn" / "results.jsonl").read_text().splitlines()[0])
+    assert row["status"] == "graded"
+    with np.load(root / "mnist_cnn" / "hidden" / "mnist_hidden.npz") as h:  # what NUMPY_MODEL predicts
+        pred = (h["x"].reshape(len(h["x"]), -1).astype("float32") / 255.0).sum(axis=1) // 10 % 10
+        assert row["metrics"]["accuracy"] == pytest.approx(float(np.mean(pred == h["y"])), abs=1e-6)

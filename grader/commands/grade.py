@@ -110,7 +110,7 @@ def run(args) -> int:
     from ..data.sources import describe
 
     sources, data_warnings = check_standin(rubric, args.source, args.allow_standin, args.course_dir, args.data_dir)
-    console.print("Data:", *describe(sources), sep="\n  ", markup=False, highlight=False)
+    console.print("Data:", *describe(sources), sep="\n  ", markup=False, highlight=False, soft_wrap=True)
     for w in data_warnings:
         console.print(f"[bold yellow]warning:[/] {w}")
     if args.unsafe_no_sandbox:
