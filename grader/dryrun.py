@@ -79,7 +79,8 @@ def _static(sub, rubric, lang: str) -> tuple[bool, str]:
 
 
 def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow_standin: bool = False,
-         course: str | None = None, data_root: Path | None = None, lang: str = "en") -> Plan:
+         course: str | None = None, data_root: Path | None = None, lang: str = "en",
+         worksheet: Path | None = None, course_config=None) -> Plan:
     from .batch import default_workers
     from .data.guard import StandinError, check_standin
     from .data.sources import describe, resolve_sources
@@ -89,6 +90,11 @@ def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow
     with tempfile.TemporaryDirectory(prefix="grader-dryrun-") as tmp:
         report = ingest(Path(source), rubric.assignment, Path(tmp), preferred=rubric.notebook.preferred)
         p.warnings, p.ignored = list(report.warnings), len(report.ignored)
+        if worksheet is not None:  # a worksheet of another assignment fails here, as in the run
+            from .roundtrip import RoundTrip
+
+            p.warnings += RoundTrip.start(rubric.assignment, course_config, worksheet,
+                                          report.submissions, rubric.max_grade).warnings
         for sub in report.submissions:
             ok, note = _static(sub, rubric, lang)
             p.gradable += ok
@@ -134,12 +140,13 @@ def render(p: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dry_run(rubric, args, console=None) -> int:
+def dry_run(rubric, args, course_config=None) -> int:
     """The `--dry-run` of `grader grade` (args: its parsed arguments). Exit code 0, or 1 when
     the real run would stop (stand-in data)."""
     import sys
 
     p = plan(rubric, args.source, args.out, workers=args.workers, allow_standin=args.allow_standin,
-             course=args.course_dir, data_root=args.data_dir, lang=args.lang or "en")
+             course=args.course_dir, data_root=args.data_dir, lang=args.lang or "en",
+             worksheet=args.worksheet, course_config=course_config)
     sys.stdout.write(render(p))
     return 1 if p.data_stop else 0

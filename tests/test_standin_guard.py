@@ -19,6 +19,7 @@ from grader.cli import main
 from grader.data.guard import StandinError, check_standin, demo_sums, is_bundled_demo
 from grader.data.provenance import write_provenance
 from grader.dryrun import plan, render, terminal_safe
+from grader.errors import GraderError
 from grader.grade import GradeContext, grade_submission
 from grader.rubric import LockedCellsCheck, load_rubric
 
@@ -121,6 +122,12 @@ def test_dry_run_runs_no_student_code(tmp_path, capsys):
                "--data-dir", str(tmp_path / "none")])
     assert rc == 1 and "DRY RUN of mnist_cnn" in capsys.readouterr().out
     assert not (tmp_path / "ran").exists() and not (out / "mnist_cnn" / "originals").exists()
+    # a worksheet of another assignment is caught by the dry run too
+    other = tmp_path / "ws.csv"
+    other.write_text("Identifier,Full name,Status,Grade,Maximum grade,Last modified (grade)\n"
+                     "Participant 999,Zoe,No submission,,10.00,-\n", encoding="utf-8")
+    with pytest.raises(GraderError, match="none of the 3 participants"):
+        plan(RUBRIC, src, out, course=str(ROOT), data_root=tmp_path / "none", worksheet=other)
 
 
 def test_terminal_safe():

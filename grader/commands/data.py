@@ -96,10 +96,10 @@ def status_lines(assignment: str, course: str | None, root: Path | None) -> tupl
     try:
         rubric = _rubric(assignment, course)
         sources = resolve_sources(rubric, root, generate=False)
+        record = read_provenance(data_dir(root, course) / assignment)
     except GraderError as exc:
         return False, [f"{assignment}: ERROR {exc}"]
     standins = [s.name for s in sources if s.kind == "standin"]
-    record = read_provenance(data_dir(root, course) / assignment)
     head = (f"{assignment}: STAND-IN data ({', '.join(standins)}): `grader grade` stops unless "
             f"--allow-standin (the bundled demo excepted)") if standins else f"{assignment}: ready (real data)"
     lines = [head] + [f"  {line}" for line in describe(sources)]

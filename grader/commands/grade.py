@@ -105,7 +105,7 @@ def run(args) -> int:
     if args.dry_run:
         from ..dryrun import dry_run
 
-        return dry_run(rubric, args, console)
+        return dry_run(rubric, args, course)
     from ..data.guard import check_standin
     from ..data.sources import describe
 
