@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from ..errors import GraderError
@@ -76,6 +77,10 @@ def prepare(args) -> Path:
         from ..data.prepare_imagenet import prepare_imagenet
 
         _need(args, "images", "weights")
+        for w in args.weights:
+            if w.name not in names:
+                print(f"warning: {w.name} is not among the files the rubric serves ({', '.join(names)}): "
+                      "notebooks asking get_file for another name will not get it", file=sys.stderr)
         shape = rubric.interface.input_shape or [96, 96, 3]
         data_name = next((n for n in names if n.endswith(".npz")), None)
         return prepare_imagenet(args.images, out, args.weights, size=shape[0], labels=args.labels,
