@@ -71,6 +71,7 @@ def test_demo_copy_is_the_demo_but_an_edited_one_is_not(tmp_path):
     copy_zip.write_bytes((DEMO / "mnist_cnn.zip").read_bytes())
     sources, warnings = check_standin(RUBRIC, copy_zip, allow=False, course=str(ROOT), root=tmp_path)
     assert warnings == [] and {s.kind for s in sources} == {"standin"}
+    assert all(s.path.is_file() and len(s.sha256) == 64 for s in sources)  # generated: printed in full
     copy_zip.write_bytes((DEMO / "mnist_cnn.zip").read_bytes() + b"\0")
     with pytest.raises(StandinError):
         check_standin(RUBRIC, copy_zip, allow=False, course=str(ROOT), root=tmp_path)

@@ -49,18 +49,20 @@ def is_bundled_demo(source: Path, course: str | None = None) -> bool:
 
 def check_standin(rubric, source: Path, allow: bool, course: str | None = None,
                   root: Path | None = None) -> tuple[list[DataSource], list[str]]:
-    """(the run's data files, warnings). Raises StandinError when a stand-in would grade
-    anything but the bundled demo without `allow`. Generates nothing."""
+    """(the run's data files, warnings). Raises StandinError, having generated nothing, when a
+    stand-in would grade anything but the bundled demo without `allow`; otherwise the stand-ins
+    are generated (as the run needs them), so every file has its path and sha256."""
     sources = resolve_sources(rubric, root, generate=False)
     standins = [s.name for s in sources if s.kind == "standin"]
     if not standins:
         return sources, []
+    full = lambda: resolve_sources(rubric, root, generate=True)  # noqa: E731
     if is_bundled_demo(source, course):
-        return sources, []
+        return full(), []
     names = ", ".join(standins)
     if allow:
-        return sources, [f"graded on STAND-IN data ({names}) because of --allow-standin: these grades "
-                         "say nothing about the course's real data"]
+        return full(), [f"graded on STAND-IN data ({names}) because of --allow-standin: these grades "
+                        "say nothing about the course's real data"]
     raise StandinError(
         f"{rubric.assignment} would be graded on STAND-IN data ({names}): generated practice data, "
         f"not the course's, and {source} is not the bundled demo. Prepare the real data once per "
