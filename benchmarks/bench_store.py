@@ -84,7 +84,7 @@ def main() -> None:
         for n in (args.small_n, args.n):
             zpath = make_zip(tmp / f"class-{n}.zip", n, body)
             cmd = [sys.executable, "-m", "grader", "grade", "mnist_cnn", str(zpath), "--rubric",
-                   str(rubric), "--out", str(tmp / f"out-{n}"), "--course-dir", str(ROOT)]
+                   str(rubric), "--out", str(tmp / f"out-{n}"), "--course-dir", str(ROOT), "--allow-standin"]
             print(f"grading {n} submissions ...", flush=True)
             grade = timed(cmd)
             regrade = timed(cmd)

@@ -56,6 +56,7 @@ class BatchOptions:
     only: list[str] = field(default_factory=list)  # --only: re-grade just these students
     force: bool = False  # --force: re-grade everyone, stored results or not
     similarity_archive: Path | None = None  # earlier years' graded folders to compare with
+    data_dir: Path | None = None  # prepared data (grader data); None: the default
 
 
 @dataclass
@@ -122,7 +123,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     if opts.worksheet is not None:
         write_atomic(store.files / KEPT_WORKSHEET, Path(opts.worksheet).read_bytes())
     report.warnings += rt.warnings
-    data = load_data(rubric)
+    data = load_data(rubric, opts.data_dir)
     session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed, keep_jobs=opts.keep_jobs,
                                     limits_mechanism=opts.limits_mechanism, threads=1,
                                     gpus=opts.gpus, jobs_per_gpu=opts.jobs_per_gpu)
@@ -184,7 +185,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         "gpus": opts.gpus, "jobs_per_gpu": opts.jobs_per_gpu,
         "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
         "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
-        "datasets": {k: str(v) for k, v in ctx.datasets.items()},
+        "datasets": {k: str(v) for k, v in ctx.datasets.items()}, "data": data["sources"],
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "store": str(store.path), "run_id": run_id, "only": opts.only, "force": opts.force, **info,
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),

@@ -5,11 +5,11 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import check, doctor, final, grade, release, similarity
+from .commands import check, data, doctor, final, grade, release, similarity
 from .errors import GraderError
 
 # Each module has add_parser(subparsers) (which sets func=run) and run(args) -> exit code.
-COMMANDS = [grade, similarity, final, release, check, doctor]
+COMMANDS = [grade, similarity, final, release, check, doctor, data]
 
 EPILOG = """examples:
   grader grade mnist_cnn moodle-download.zip --out reports/
@@ -20,6 +20,8 @@ EPILOG = """examples:
   grader release mnist_cnn
   grader check practica1.ipynb          (students, before handing in)
   grader doctor
+  grader data mnist_cnn --mnist mnist.npz --hidden qmnist/    (once per term: real data)
+  grader data status
 """
 
 

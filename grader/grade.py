@@ -163,6 +163,13 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     except InvalidNotebook as exc:
         return Result.failed(sub, "invalid", invalid_message(exc, sub.notebook_name, lang),
                              r.max_grade, detail=str(exc), checks=_zero_checks(r, lang))
+    from .checks.assignment_mark import wrong_assignment
+
+    wrong = wrong_assignment(nb, r.assignment, lang)
+    if wrong:  # another assignment's notebook: its rubric is not this one
+        res = Result.failed(sub, "invalid", wrong, r.max_grade, checks=_zero_checks(r, lang))
+        res.flags = ["wrong_assignment"]
+        return res
     from . import checks as C
 
     results: dict[str, CheckResult] = {}

@@ -38,6 +38,12 @@ class RoundTrip:
             rt.rows = rt.worksheet.by_pid()
             rt.warnings += rt.worksheet.warnings
             rt.warnings += check_against(rt.worksheet, submissions, max_grade)
+            if rt.worksheet.graded_iso:
+                rt.warnings.append(
+                    f"note: Spanish site: Moodle cannot read its own Spanish dates back, so the graded "
+                    f"rows' {rt.worksheet.headers[rt.worksheet.col['graded']]!r} is written as the same "
+                    f"instant in ISO 8601 with its offset (e.g. {next(iter(rt.worksheet.graded_iso.values()))}), "
+                    "which Moodle reads: rows regraded in Moodle since the download are still skipped")
         return rt
 
     def submitted(self, sub: Submission) -> tuple[datetime | None, str | None]:

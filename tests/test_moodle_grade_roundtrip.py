@@ -3,7 +3,9 @@ no TensorFlow): submission times from the worksheet or the zip, the late policy,
 that go back to Moodle, checked with Moodle's import rules (test_moodle_rules.py)."""
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 import zipfile
 
 import nbformat
@@ -46,7 +48,8 @@ def graded(tmp_path_factory):
     (tmp / "course.yaml").write_text("year: 2026\nassignments: [mnist_cnn, b, c]\n")
     rc = main(["grade", "mnist_cnn", str(tmp / "download.zip"), "--rubric", str(tmp / "rubric.yaml"),
                "--worksheet", str(tmp / "ws.csv"), "--course", str(tmp / "course.yaml"),
-               "--late-policy", "reject", "--out", str(tmp / "out"), "--workers", "2"])
+               "--late-policy", "reject", "--out", str(tmp / "out"), "--workers", "2",
+               "--allow-standin"])
     assert rc == 0
     out = tmp / "out" / "mnist_cnn"
     rows = {json.loads(x)["participant_id"]: json.loads(x)
@@ -84,6 +87,10 @@ def test_moodle_imports_the_filled_worksheet(graded):
     run = json.loads((out / "run.json").read_text())
     assert run["worksheet"]["rows"] == 4 and run["late_policy"]["policy"] == "reject"
     assert any("line 4 (Participant 303)" in w for w in run["warnings"])
+    # graded with --allow-standin: run.json says which data, and that it is the stand-in
+    data = {d["name"]: d for d in run["data"]}
+    assert data["hidden_test"]["kind"] == "standin" and data["mnist.npz"]["kind"] == "standin"
+    assert data["hidden_test"]["sha256"] == hashlib.sha256(Path(data["hidden_test"]["path"]).read_bytes()).hexdigest()
 
 
 def test_each_student_gets_their_feedback_page(graded):
@@ -101,7 +108,7 @@ def test_a_worksheet_of_another_assignment_fails_before_grading(tmp_path, capsys
     other.write_text(HEADER + ROWS[0].replace("10.00", "100.00"), encoding="utf-8")
     zip_path = out.parent.parent / "download.zip"
     rc = main(["grade", "mnist_cnn", str(zip_path), "--rubric", str(out.parent.parent / "rubric.yaml"),
-               "--worksheet", str(other), "--out", str(tmp_path / "o")])
+               "--worksheet", str(other), "--out", str(tmp_path / "o"), "--allow-standin"])
     assert rc == 2
     assert "maximum grade 100, but the rubric's is 10" in capsys.readouterr().err
     assert not (tmp_path / "o" / "mnist_cnn" / "results.jsonl").exists()

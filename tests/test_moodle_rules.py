@@ -106,11 +106,18 @@ def unformat_float(value: str, decsep: str, strict: bool = False):
 
 
 def strtotime(text: str):
-    """PHP strtotime on Moodle's English date; False for '-' and for Spanish month names."""
+    """PHP strtotime on Moodle's English date and on ISO 8601 with an offset ("Compound
+    formats" of PHP's date parser: 2026-03-06T21:05:00+01:00); False for '-' and for Spanish
+    month names."""
     try:
         return datetime.strptime(text.strip(), "%A, %d %B %Y, %I:%M %p").timestamp()
     except ValueError:
+        pass
+    try:
+        dt = datetime.fromisoformat(text.strip())
+    except ValueError:
         return False
+    return dt.timestamp() if dt.tzinfo is not None else False
 
 
 @dataclass

@@ -117,11 +117,14 @@ def test_moodle_accepts_the_filled_worksheet_row_by_row(tmp_path, text, lang):
             assert not o.grade_updated and o.reason == "no grade" and o.feedback is None
     # every other cell is as downloaded
     before, after = read_worksheet(write(tmp_path, text)), read_worksheet(out)
-    keep = [i for i, h in enumerate(before.headers) if h not in (before.headers[before.col["grade"]],
-                                                                 before.headers[before.col["feedback"]])]
+    changed = ("grade", "feedback") + (("graded",) if lang == "es" else ())  # es: see below
+    keep = [i for i, h in enumerate(before.headers) if h not in [before.headers[before.col[k]] for k in changed]]
     assert after.headers == before.headers
     for b, a in zip(before.rows, after.rows):
         assert [b.cells[i] for i in keep] == [a.cells[i] for i in keep]
+    if lang == "es":  # Last modified (grade): the same instant, in a form Moodle's strtotime reads
+        col = before.col["graded"]
+        assert [a.cells[col] for a in after.rows] == ["-", "2026-03-29T10:00:00+02:00", "-"]
     sep = "," if lang == "es" else "."
     assert f"6{sep}28" in out.read_text(encoding="utf-8-sig")
 
@@ -135,6 +138,30 @@ def test_moodle_skips_a_row_regraded_in_moodle_after_the_download(tmp_path):
     people[4518203] = Participant(4518203, grade=5, grade_modified=datetime(2026, 4, 5).timestamp())
     o = import_worksheet(out.encode(), Assignment("en", 10, people))[0]
     assert not o.grade_updated and o.reason.startswith("modified in Moodle")
+
+
+def test_spanish_site_regrading_a_row_moodle_already_graded(tmp_path):
+    """Moodle reads Last modified (grade) with strtotime, which returns false for Spanish dates:
+    as downloaded, every row with a grade record would be skipped as "modified since". Written
+    as ISO 8601 with its offset, the unchanged row is updated and a row regraded in Moodle after
+    the download is still skipped."""
+    ws = read_worksheet(write(tmp_path, ES), MADRID)
+    download = datetime(2026, 3, 29, 10, 0, 30, tzinfo=MADRID).timestamp()  # Moodle keeps seconds
+    people = participants(ws)
+    people[6340226] = Participant(6340226, grade=6.5, grade_modified=download)
+    as_downloaded = ES.replace("Calificado\",\"6,50\"", "Calificado\",\"8,00\"").encode("utf-8")
+    o = {x.uniqueid: x for x in import_worksheet(as_downloaded, Assignment("es", 10, people))}
+    assert not o[6340226].grade_updated and o[6340226].reason.startswith("modified")  # the trap
+    out = fill(ws, {"6340226": (8.0, "<p>x</p>")})
+    o = {x.uniqueid: x for x in import_worksheet(out.encode("utf-8"), Assignment("es", 10, people))}
+    assert o[6340226].grade_updated and o[6340226].grade == 8.0
+    people[6340226] = Participant(6340226, grade=5, grade_modified=datetime(2026, 4, 5, tzinfo=MADRID).timestamp())
+    o = {x.uniqueid: x for x in import_worksheet(out.encode("utf-8"), Assignment("es", 10, people))}
+    assert not o[6340226].grade_updated and o[6340226].reason.startswith("modified")
+    # without the course's time zone the instant is unknown: the date stays, with a warning
+    ws = read_worksheet(write(tmp_path, ES))
+    assert ws.graded_iso == {} and any("line 3" in w and "Ignore modified" in w for w in ws.warnings)
+    assert "domingo, 29 de marzo de 2026, 10:00" in fill(ws, {"6340226": (8.0, "<p>x</p>")})
 
 
 # --------------------------------------------------------------------------- bad input

@@ -24,6 +24,12 @@ MESSAGES = {
                      "Do not change those cells; the instructor will review this submission."},
     "edited_cell": {"es": "«{gid}» (celda {n}) editada", "en": "'{gid}' (cell {n}) edited"},
     "deleted_cell": {"es": "«{gid}» borrada", "en": "'{gid}' deleted"},
+    "not_template": {"es": "El notebook no parte del enunciado publicado: no contiene ninguna de sus {n} "
+                            "celdas bloqueadas o de test. Descarga el enunciado de la práctica y trabaja "
+                            "sobre él; el profesor revisará esta entrega.",
+                      "en": "The notebook does not start from the released assignment: it has none of its "
+                            "{n} locked or test cells. Download the assignment's notebook and work on it; "
+                            "the instructor will review this submission."},
     "no_template": {"es": "No se pudo comprobar: falta el notebook publicado ({path}).",
                     "en": "Could not be checked: the released notebook is missing ({path})."},
 }
@@ -100,7 +106,10 @@ def check_locked_cells(nb, check, template: Path, lang: str = "es") -> tuple[Che
 
     if not Path(template).is_file():
         return result(False, tr(MESSAGES, "no_template", lang, path=template)), ["locked_cells_unchecked"]
-    edited, deleted = find_changes(nb, template_checksums(str(template)))
+    expected = template_checksums(str(template))
+    edited, deleted = find_changes(nb, expected)
+    if expected and len(deleted) == len(expected):  # not one of them: another notebook altogether
+        return result(False, tr(MESSAGES, "not_template", lang, n=len(expected))), ["not_from_template"]
     if not edited and not deleted:
         return result(True, tr(MESSAGES, "ok", lang)), []
     items = [tr(MESSAGES, "edited_cell", lang, gid=g, n=n) for g, n in edited]

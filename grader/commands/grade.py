@@ -43,6 +43,11 @@ def add_parser(sub) -> None:
                    "such as 0,1; each run gets one GPU and waits for a free one (default: CPU only)")
     g.add_argument("--jobs-per-gpu", type=int, default=1, metavar="N",
                    help="notebook runs sharing one GPU at a time (default: 1)")
+    g.add_argument("--allow-standin", action="store_true",
+                   help="grade on stand-in data although this is not the bundled demo (trial runs only)")
+    g.add_argument("--data-dir", type=Path, help="prepared data (default: <course>/data; see grader data)")
+    g.add_argument("--dry-run", action="store_true", help="say what would happen (notebooks, data, "
+                   "limits, time) without running any student code")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap (network and your files exposed); "
                    "only for notebooks you trust")
@@ -110,6 +115,17 @@ def run(args) -> int:
     course = _load_course(args)
     if args.similarity_archive and not args.similarity_archive.is_dir():
         raise GraderError(f"--similarity-archive {args.similarity_archive}: not a folder")
+    if args.dry_run:
+        from ..dryrun import dry_run
+
+        return dry_run(rubric, args, course)
+    from ..data.guard import check_standin
+    from ..data.sources import describe
+
+    sources, data_warnings = check_standin(rubric, args.source, args.allow_standin, args.course_dir, args.data_dir)
+    console.print("Data:", *describe(sources), sep="\n  ", markup=False, highlight=False, soft_wrap=True)
+    for w in data_warnings:
+        console.print(f"[bold yellow]warning:[/] {safe(w)}")
     if args.unsafe_no_sandbox:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
@@ -118,7 +134,7 @@ def run(args) -> int:
                         limits_mechanism=args.limits, gpus=parse_gpus(args.gpus),
                         jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course,
                         only=args.only, force=args.force,
-                        similarity_archive=args.similarity_archive)
+                        similarity_archive=args.similarity_archive, data_dir=args.data_dir)
     state = {}
 
     def on_start(n, reused=0, workers=1):

@@ -1,9 +1,10 @@
 """The rubric's `data` section -> what a batch needs: files served to Keras inside the sandbox,
 and the hidden test set, which stays on the host.
 
-Extension points for other assignments: STANDIN_FILES (a file name Keras asks for -> a
-generator of its stand-in), STANDIN_HIDDEN (assignment -> its generated hidden set) and LOADERS
-(rubric `data.loader` -> a function reading the hidden set into the batch's data dict).
+Which files (prepared by `grader data`, named in the rubric, or stand-ins) is decided in
+grader/data/sources.py (STANDIN_FILES, STANDIN_HIDDEN: the stand-in generators). LOADERS (rubric
+`data.loader` -> a function reading the hidden set into the batch's data dict) is the extension
+point for other assignments.
 """
 from __future__ import annotations
 
@@ -13,22 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import RubricError
-from .imagenet_standin import DATA_FILE as IMAGENET_DATA, WEIGHTS_FILE as IMAGENET_WEIGHTS
-from .imagenet_standin import ensure_imagenet_standin
-from .standin import ensure_mnist_standin
-from .text_standin import PUBLIC_NAME as TEXT_STANDIN, ensure_text_standin
-
-STANDIN_FILES: dict[str, Callable[[], Path]] = {
-    "mnist.npz": lambda: ensure_mnist_standin()["mnist.npz"],
-    IMAGENET_DATA: lambda: ensure_imagenet_standin(weights=False)[IMAGENET_DATA],
-    IMAGENET_WEIGHTS: lambda: ensure_imagenet_standin()[IMAGENET_WEIGHTS],  # trains once (TensorFlow)
-    TEXT_STANDIN: lambda: ensure_text_standin()[TEXT_STANDIN],
-}
-STANDIN_HIDDEN: dict[str, Callable[[], Path]] = {
-    "mnist_cnn": lambda: ensure_mnist_standin()["hidden"],
-    "imagenet_cnn": lambda: ensure_imagenet_standin(weights=False)["hidden"],
-    "rnn_text": lambda: ensure_text_standin()["hidden"],
-}
+from .sources import STANDIN_FILES, STANDIN_HIDDEN, HIDDEN, resolve_sources  # noqa: F401 (re-exported)
 
 
 def _npz(path: Path, keys: tuple[str, ...], what: str) -> dict[str, np.ndarray]:
@@ -117,28 +103,15 @@ def load_text(rubric, datasets: dict[str, Path], hidden_path: Path) -> dict[str,
 LOADERS: dict[str, Callable[..., dict[str, Any]]] = {"classification": load_classification, "text": load_text}
 
 
-def load_data(rubric) -> dict[str, Any]:
-    """{"datasets": {name: host path}, "hidden_path": str, ...the loader's arrays}."""
-    datasets: dict[str, Path] = {}
-    for name, value in rubric.data.keras_datasets.items():
-        if value == "standin":
-            if name not in STANDIN_FILES:
-                raise RubricError(f"data.keras_datasets.{name}: no stand-in exists for it; give a path")
-            datasets[name] = STANDIN_FILES[name]()
-        else:
-            p = rubric.resolve_path(value)
-            if not p.is_file():
-                raise RubricError(f"data.keras_datasets.{name}: file not found: {p}")
-            datasets[name] = p
-    if rubric.data.hidden_test == "standin":
-        if rubric.assignment not in STANDIN_HIDDEN:
-            raise RubricError(f"data.hidden_test: no stand-in exists for {rubric.assignment}; give a path")
-        hidden_path = STANDIN_HIDDEN[rubric.assignment]()
-    else:
-        hidden_path = rubric.resolve_path(rubric.data.hidden_test)
+def load_data(rubric, root: Path | None = None) -> dict[str, Any]:
+    """{"datasets": {name: host path}, "hidden_path": str, "sources": [what each file is, with
+    its sha256], ...the loader's arrays}. Files as grader/data/sources.py resolves them."""
     loader = LOADERS.get(rubric.data.loader)
     if loader is None:
         raise RubricError(f"data.loader: unknown loader {rubric.data.loader!r} (known: {', '.join(LOADERS)})")
+    sources = resolve_sources(rubric, root)
+    datasets = {s.name: s.path for s in sources if s.name != HIDDEN}
+    hidden_path = next(s.path for s in sources if s.name == HIDDEN)
     out = loader(rubric, datasets, hidden_path)
-    out.update(datasets=datasets, hidden_path=str(hidden_path))
+    out.update(datasets=datasets, hidden_path=str(hidden_path), sources=[s.record() for s in sources])
     return out

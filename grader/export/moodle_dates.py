@@ -1,6 +1,13 @@
 """Moodle's dates as its worksheet prints them (userdate with strftimedaydatetime): English
 'Friday, 6 March 2026, 9:05 PM' (12-hour clock, no leading zeros), Spanish 'viernes, 6 de
 marzo de 2026, 09:05'. Anything else in a date cell (a spreadsheet's rewrite) is a ValueError.
+
+Moodle's worksheet importer reads `Last modified (grade)` with PHP's strtotime
+(mod/assign/feedback/offline/importgradeslib.php: `$result->modified =
+strtotime($record[$this->modifiedindex]);`), which knows English month names only: a Spanish
+date gives false, so locallib.php's `$usergrade->timemodified > ($modified + 60)` calls every
+row with a grade record "modified since the download" and skips it. `strtotime_form` writes the
+same instant as ISO 8601 with its UTC offset, which strtotime reads on any site.
 """
 from __future__ import annotations
 
@@ -62,3 +69,11 @@ def format_moodle_date(dt: datetime | None, lang: str) -> str:
     hour = dt.hour % 12 or 12
     ampm = "AM" if dt.hour < 12 else "PM"
     return f"{day.capitalize()}, {dt.day} {month.capitalize()} {dt.year}, {hour}:{dt.minute:02d} {ampm}"
+
+
+def strtotime_form(dt: datetime) -> str:
+    """The instant `dt` (aware) as ISO 8601 with its offset, '2026-12-04T14:10:00+01:00': what
+    PHP's strtotime reads whatever the site language."""
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError("strtotime_form needs an aware datetime (the time zone the date was printed in)")
+    return dt.replace(second=0, microsecond=0).isoformat()

@@ -4,8 +4,10 @@ Moodle's importer (assignfeedback_offline) matches `Identifier`, `Grade` and `La
 (grade)` by their exact text in the site language, parses grades with the site's decimal
 separator, and skips rows whose grade changed after `Last modified (grade)`. So the file goes
 back as it came: same headers (English or Spanish), same column order, delimiter, BOM and line
-ends, every cell but Grade and Feedback comments untouched (Last modified (grade) included),
-grades with the worksheet's decimal separator. Cells are quoted the way Moodle's own CSV writer
+ends, every cell but Grade and Feedback comments untouched (English sites: Last modified (grade)
+included), grades with the worksheet's decimal separator. On Spanish sites the graded rows'
+Last modified (grade) is written as the same instant in ISO 8601 with its offset, because
+Moodle's importer reads it with strtotime, which cannot read Spanish dates (moodle_dates.py). Cells are quoted the way Moodle's own CSV writer
 (PHP fputcsv) quotes them, so an untouched Moodle download is written back byte for byte.
 Strings: shared/moodle-strings.md.
 """
@@ -21,7 +23,7 @@ from pathlib import Path
 
 from ..errors import GraderError
 from .atomic import write_atomic
-from .moodle_dates import parse_moodle_date
+from .moodle_dates import parse_moodle_date, strtotime_form
 
 COLUMNS = {  # canonical key -> header per site language ("Maximum Grade": older English sites)
     "id": {"en": ("Identifier",), "es": ("Identificador",)},
@@ -79,6 +81,8 @@ class Worksheet:
     encoding: str = "utf-8"
     max_grade: float | None = None
     warnings: list[str] = field(default_factory=list)
+    # Spanish sites: Last modified (grade) as strtotime reads it, by participant (see fill)
+    graded_iso: dict[str, str] = field(default_factory=dict)
 
     def by_pid(self) -> dict[str, WorksheetRow]:
         return {r.participant_id: r for r in self.rows}
@@ -140,6 +144,7 @@ def read_worksheet(path: str | Path, tz: tzinfo | None = None) -> Worksheet:
         ws.rows.append(row)
         row.submitted_at = _row_date(ws, row, tz)
     _grades(ws)
+    _spanish_grade_dates(ws, tz)
     if "feedback" not in col:
         ws.warnings.append(f"{path.name}: no {COLUMNS['feedback'][lang][0]!r} column (turn on "
                            "'Feedback comments' in the assignment's settings): only grades are filled")
@@ -257,6 +262,31 @@ def _row_date(ws: Worksheet, row: WorksheetRow, tz: tzinfo | None) -> datetime |
     return found if "submitted" in ws.col else None
 
 
+def _spanish_grade_dates(ws: Worksheet, tz: tzinfo | None) -> None:
+    """Spanish sites print `Última modificación (calificación)` in Spanish, which Moodle's own
+    importer cannot read back (moodle_dates.py): it would skip every such row that has a grade
+    record. The same instant in ISO 8601 with its offset is kept for `fill` to write instead;
+    without the course's time zone the instant is unknown, and each such row is a warning."""
+    if ws.lang != "es" or "graded" not in ws.col:
+        return
+    unknown = []
+    for row in ws.rows:
+        try:
+            dt = parse_moodle_date(row.cells[ws.col["graded"]], "es", tz)
+        except ValueError:
+            continue  # already warned about by _row_date
+        if dt is None:
+            continue
+        if tz is None:
+            unknown.append(ws.where(row))
+        else:
+            ws.graded_iso[row.participant_id] = strtotime_form(dt)
+    for where in unknown:
+        ws.warnings.append(f"{where}: Spanish date in {ws.headers[ws.col['graded']]!r}, which Moodle "
+                           "cannot read back: without the course's time zone (rubrics/course.yaml) it is "
+                           "kept as it is, and Moodle skips this row unless 'Ignore modified' is ticked")
+
+
 # --------------------------------------------------------------------------------- checking
 
 
@@ -340,6 +370,8 @@ def fill(ws: Worksheet, grades: dict[str, tuple[float, str]]) -> str:
                 raise WorksheetError(f"{ws.where(row)}: grade {grade:g} is over the maximum "
                                      f"{ws.max_grade:g}")
             cells[ws.col["grade"]] = format_grade(grade, ws.decimal)
+            if row.participant_id in ws.graded_iso:  # Spanish site: a date Moodle can read
+                cells[ws.col["graded"]] = ws.graded_iso[row.participant_id]
             if "feedback" in ws.col:
                 cells[ws.col["feedback"]] = feedback
         rows.append(cells)

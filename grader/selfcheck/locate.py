@@ -68,6 +68,11 @@ def detect(nb: dict, path: Path, given: str | None, rubrics: dict[str, tuple[Pat
     if given:
         if given not in rubrics:
             raise GraderError(tr(CATALOG, "unknown", lang, name=given, known=known))
+        from ..checks.assignment_mark import wrong_assignment
+
+        wrong = wrong_assignment(nb, given, lang)
+        if wrong:
+            raise GraderError(wrong)
         return given, "option"
     meta = nb.get("metadata", {}).get(METADATA_KEY) if isinstance(nb.get("metadata"), dict) else None
     name = meta.get("assignment") if isinstance(meta, dict) else None
