@@ -23,6 +23,7 @@ class Plan:
     assignment: str
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, name, notebook, note
     gradable: int = 0
+    reused: int = 0  # unchanged since the last run: their stored results would be kept
     data: list[str] = field(default_factory=list)
     data_stop: str | None = None  # the stand-in guard's message, when the real run would stop
     limits: dict = field(default_factory=dict)
@@ -34,7 +35,11 @@ class Plan:
 
     @property
     def estimate_s(self) -> float:
-        return math.ceil(self.gradable / max(self.workers, 1)) * self.per_notebook_s
+        return math.ceil(self.to_run / max(self.workers, 1)) * self.per_notebook_s
+
+    @property
+    def to_run(self) -> int:
+        return self.gradable - self.reused
 
 
 def terminal_safe(text: str, limit: int = 80) -> str:
@@ -80,13 +85,17 @@ def _static(sub, rubric, lang: str) -> tuple[bool, str]:
 
 def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow_standin: bool = False,
          course: str | None = None, data_root: Path | None = None, lang: str = "en",
-         worksheet: Path | None = None, course_config=None) -> Plan:
+         worksheet: Path | None = None, course_config=None, only: list[str] | None = None,
+         force: bool = False) -> Plan:
     from .batch import default_workers
     from .data.guard import StandinError, check_standin
     from .data.sources import describe, resolve_sources
     from .ingest import ingest
+    from .ingest.select import select
+    from .store.db import stored_notebooks
 
     p = Plan(rubric.assignment)
+    stored = {} if force else stored_notebooks(Path(out_root) / rubric.assignment)
     with tempfile.TemporaryDirectory(prefix="grader-dryrun-") as tmp:
         report = ingest(Path(source), rubric.assignment, Path(tmp), preferred=rubric.notebook.preferred)
         p.warnings, p.ignored = list(report.warnings), len(report.ignored)
@@ -95,8 +104,15 @@ def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow
 
             p.warnings += RoundTrip.start(rubric.assignment, course_config, worksheet,
                                           report.submissions, rubric.max_grade).warnings
+        chosen = {s.participant_id for s in select(report.submissions, only)} if only else None
         for sub in report.submissions:
             ok, note = _static(sub, rubric, lang)
+            if chosen is not None and sub.participant_id not in chosen:
+                ok, note = False, "not selected by --only: keeps the stored result"
+            elif ok and chosen is None and sub.sha256 and stored.get(sub.participant_id) == sub.sha256:
+                p.reused += 1
+                note = ("unchanged since the last run: its stored result is reused (unless the "
+                        "rubric or the data changed)")
             p.gradable += ok
             p.rows.append((sub.participant_id, sub.full_name or sub.identifier, sub.notebook_name or "-", note))
     try:
@@ -107,7 +123,7 @@ def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow
         sources = resolve_sources(rubric, data_root, generate=False)
     p.data = describe(sources)
     p.limits = rubric.limits.model_dump()
-    p.workers = max(1, min(workers or default_workers(rubric.limits.memory_mb), p.gradable or 1))
+    p.workers = max(1, min(workers or default_workers(rubric.limits.memory_mb), p.to_run or 1))
     times = measured_seconds(Path(out_root) / rubric.assignment)
     if times:
         p.per_notebook_s = statistics.median(times)
@@ -123,7 +139,8 @@ def render(p: Plan) -> str:
     for pid, name, nb, note in p.rows:
         lines.append(f"  {pid:>8}  {terminal_safe(name, 30):<30}  {terminal_safe(nb, 40)}")
         lines.append(f"            {terminal_safe(note, 300)}")
-    lines += ["", f"{p.gradable} of {len(p.rows)} would be re-run; {len(p.rows) - p.gradable} have nothing gradable."]
+    lines += ["", f"{p.to_run} of {len(p.rows)} would be re-run; {p.reused} unchanged (stored results "
+              f"reused); {len(p.rows) - p.gradable} have nothing gradable or are not selected."]
     if p.ignored:
         lines.append(f"{p.ignored} files are not Moodle submissions and would be ignored.")
     lines += ["", "Data:"] + [f"  {d}" for d in p.data]
@@ -134,7 +151,7 @@ def render(p: Plan) -> str:
               f"{lim['memory_mb']} MB memory, {lim['pids_max']} processes, {lim['disk_mb']} MB disk; "
               f"unit tests {lim['unit_timeout_s']:g} s"]
     hours = p.estimate_s / 3600
-    lines.append(f"Estimate: {p.gradable} notebooks x {p.per_notebook_s:.0f} s / {p.workers} workers "
+    lines.append(f"Estimate: {p.to_run} notebooks x {p.per_notebook_s:.0f} s / {p.workers} workers "
                  f"= about {p.estimate_s / 60:.0f} min ({hours:.1f} h); seconds per notebook: {p.per_notebook_from}")
     lines += [f"warning: {terminal_safe(w, 300)}" for w in p.warnings]
     return "\n".join(lines) + "\n"
@@ -147,6 +164,7 @@ def dry_run(rubric, args, course_config=None) -> int:
 
     p = plan(rubric, args.source, args.out, workers=args.workers, allow_standin=args.allow_standin,
              course=args.course_dir, data_root=args.data_dir, lang=args.lang or "en",
-             worksheet=args.worksheet, course_config=course_config)
+             worksheet=args.worksheet, course_config=course_config, only=args.only,
+             force=args.force)
     sys.stdout.write(render(p))
     return 1 if p.data_stop else 0

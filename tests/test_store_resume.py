@@ -306,3 +306,20 @@ def test_eta_comes_from_the_measured_notebook_times():
         p.update(task, completed=4, times=[30.0, 50.0, 40.0, 40.0])
         # 6 left, 40 s each, over 2 workers: 120 s
         assert EtaColumn(2).render(p.tasks[task]).plain == "ETA 0:02:00"
+
+
+def test_dry_run_says_what_the_store_would_reuse(setup, reference, tmp_path):
+    tmp, zpath, rubric = setup
+    before = sorted((p.relative_to(reference), p.stat().st_mtime_ns) for p in reference.rglob("*"))
+    same = run(grade_cmd(zpath, rubric, reference, "--dry-run"))
+    assert same.returncode == 0, same.stderr
+    assert "0 of 6 would be re-run; 6 unchanged" in same.stdout
+    later = make_zip(tmp_path / "later.zip", STUDENTS, changed={"3000002": "\nreplaced = True\n"})
+    changed = run(grade_cmd(later, rubric, reference, "--dry-run"))
+    assert "1 of 6 would be re-run; 5 unchanged" in changed.stdout
+    forced = run(grade_cmd(later, rubric, reference, "--dry-run", "--force"))
+    assert "6 of 6 would be re-run; 0 unchanged" in forced.stdout
+    only = run(grade_cmd(later, rubric, reference, "--dry-run", "--only", "3000004"))
+    assert "1 of 6 would be re-run" in only.stdout
+    # a dry run writes nothing into the graded folder
+    assert sorted((p.relative_to(reference), p.stat().st_mtime_ns) for p in reference.rglob("*")) == before

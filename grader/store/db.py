@@ -211,3 +211,23 @@ class ResultStore:
         self.db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
                         (str(path), st.st_size, st.st_mtime_ns, digest))
         return digest
+
+
+def stored_notebooks(folder: Path) -> dict[str, str]:
+    """participant id -> sha256 of the notebook their stored result graded, read without
+    writing anything (for --dry-run); {} when there is no store."""
+    path = Path(folder) / STORE_NAME
+    if not path.exists():
+        return {}
+    try:
+        # immutable: a read-only open of a WAL database would otherwise create its -wal/-shm
+        # files; when a -wal exists (a run in progress or killed), read through it
+        wal = path.with_name(path.name + "-wal").exists()
+        db = sqlite3.connect(f"file:{path}?mode=ro" + ("" if wal else "&immutable=1"), uri=True, timeout=5)
+        try:
+            return {pid: json.loads(row).get("sha256") for pid, row in
+                    db.execute("SELECT participant_id, row FROM results WHERE reusable=1")}
+        finally:
+            db.close()
+    except (sqlite3.DatabaseError, ValueError):
+        return {}
