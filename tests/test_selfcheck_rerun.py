@@ -119,7 +119,8 @@ def test_rerun_without_the_execution_extras(tmp_path, rubric_file):
     out = subprocess.run([sys.executable, "-c", code, "check", str(nb), "--rerun", "--rubric", str(rubric_file)],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 2
-    assert "pip install 'dl-notebook-grader[rerun]'" in out.stderr
+    assert "pip install 'dl_notebook_grader-0.1.0-py3-none-any.whl[rerun]'" in out.stderr  # the course's wheel
+    assert "pip install 'dl-notebook-grader" not in out.stderr  # never the bare name: not on a public index
 
 
 def test_rerun_data_comes_from_the_option_the_keras_cache_or_the_standin(tmp_path, monkeypatch, standin):
