@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 
+from .checks.cell_errors import explain, instructor_lines, student_text
 from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
 from .messages import tr
@@ -69,8 +70,8 @@ CATALOG = {
         "es": "Error al usar {names} con los datos del corrector: {ename}: {evalue}",
         "en": "Error using {names} on the grader's data: {ename}: {evalue}"},
     "cell_errors": {
-        "es": "Al re-ejecutar el notebook dieron error: {cells}.",
-        "en": "Re-running the notebook raised errors in: {cells}."},
+        "es": "Al reejecutar el cuaderno fallaron estas celdas: {cells}.",
+        "en": "Re-running the notebook, these cells failed: {cells}."},
     "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
     "forgery": {
         "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el notebook los "
@@ -214,8 +215,10 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
         if run.executed_notebook and ctx.executed_dir:
             ctx.executed_dir.mkdir(parents=True, exist_ok=True)
             shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
-        status, message, reason = _run_status(run, r, lang, flags)
-        detail = "\n".join(x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x)
+        explained = explain(run.cell_errors, nb, sub.notebook, list(ctx.datasets), lang)
+        status, message, reason = _run_status(run, r, lang, flags, explained)
+        detail = "\n".join(x for x in (*instructor_lines(explained), run.message, run.info.get("traceback", ""),
+                                       run.stderr_tail) if x)
         judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason)
         results.update(judged)
         metrics.update(m)
@@ -229,7 +232,7 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     timings["total_s"] = round(time.monotonic() - t0, 2)
     res = Result.from_submission(sub, status=status, max_score=r.max_grade, checks=checks,
                                  metrics=metrics, flags=sorted(set(flags)), message=message,
-                                 detail=detail[-6000:], timings=timings)
+                                 detail=_cap(detail), timings=timings)
     res.notes = list(dict.fromkeys(res.notes + res_notes))
     return res
 
@@ -266,7 +269,15 @@ def _extra_files(sub: Submission) -> dict[str, Path]:
             if p != sub.notebook and not rel.lower().endswith(".ipynb") and p.is_file()}
 
 
-def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple[str, str, str]:
+def _cap(detail: str, limit: int = 6000) -> str:
+    """The first lines (the cell errors explained) and the end (the sandbox's last words)."""
+    if len(detail) <= limit:
+        return detail
+    return detail[: limit // 2] + "\n[…]\n" + detail[-(limit // 2):]
+
+
+def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str],
+                explained: list | None = None) -> tuple[str, str, str]:
     """(status, student message, short reason) for a notebook run."""
     missing_mods = []
     for e in run.cell_errors:
@@ -279,8 +290,11 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
     parts = [tr(CATALOG, "missing_module", lang, module=m) for m in dict.fromkeys(missing_mods)]
     if run.cell_errors:
         flags.append("cell_errors")
-        cells = ", ".join(tr(CATALOG, "cell", lang, n=e.cell_index + 1, ename=e.ename)
-                          for e in run.cell_errors[:5])
+        if explained:
+            cells = student_text(explained, lang)
+        else:
+            cells = ", ".join(tr(CATALOG, "cell", lang, n=e.cell_index + 1, ename=e.ename)
+                              for e in run.cell_errors[:5])
         parts.append(tr(CATALOG, "cell_errors", lang, cells=cells))
     if run.status == "timeout":
         flags.append("timeout")
