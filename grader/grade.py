@@ -195,7 +195,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
                                 name=f"{sub.participant_id}-{chk.id}",
                                 timeout_s=r.limits.unit_timeout_s,
                                 memory_mb=min(r.limits.memory_mb, 2048))
-            results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction)
+            results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction,
+                                           hidden_cases=r.feedback.hidden_cases)
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
