@@ -213,14 +213,19 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             output_mb=r.limits.output_mb, disk_mb=r.limits.disk_mb,
             max_file_mb=r.limits.max_file_mb)
         timings["run_s"] = round(time.monotonic() - ts, 2)
+        executed_path = run.executed_notebook
         if run.executed_notebook and ctx.executed_dir:
             ctx.executed_dir.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
+            executed_path = ctx.executed_dir / f"{sub.participant_id}.ipynb"
+            shutil.move(str(run.executed_notebook), executed_path)
         explained = explain(run.cell_errors, nb, sub.notebook, list(ctx.datasets), lang)
         status, message, reason = _run_status(run, r, lang, flags, explained)
         detail = "\n".join(x for x in (*instructor_lines(explained), run.message, run.info.get("traceback", ""),
                                        run.stderr_tail) if x)
-        judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason)
+        judge_notes: list[str] = []
+        judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason,
+                                     executed=_read_executed(executed_path), notes=judge_notes)
+        detail = "\n".join([*judge_notes, detail]) if judge_notes else detail
         results.update(judged)
         metrics.update(m)
         flags += fl
@@ -268,6 +273,20 @@ def _extra_files(sub: Submission) -> dict[str, Path]:
     """The student's other files, placed beside the notebook (data files they read, etc.)."""
     return {rel: p for rel, p in sub.paths.items()
             if p != sub.notebook and not rel.lower().endswith(".ipynb") and p.is_file()}
+
+
+def _read_executed(path: Path | None, max_mb: int = 64):
+    """The re-executed notebook as plain JSON (made in the sandbox: size-capped, never trusted
+    beyond its printed text), or None."""
+    import json
+
+    try:
+        if path is None or Path(path).stat().st_size > max_mb << 20:
+            return None
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("cells"), list) else None
 
 
 def _cap(detail: str, limit: int = 6000) -> str:

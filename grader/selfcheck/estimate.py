@@ -114,7 +114,7 @@ def _claimed(chk, ctx: Context):
     later = [tr(CATALOG, "pending_check", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
     acc = ctx.claimed
     if acc is None:  # the grader's verdict does not depend on the re-run then
-        res, _ = judge_claimed(chk, None, None, ctx.lang)
+        res, _, _ = judge_claimed(chk, None, [], None, ctx.lang)
         return _item(chk, ctx, res.points, res.passed, res.message, "verified", False), []
     msg = tr(CATALOG, "claim_later", ctx.lang, acc=fmt_pct(acc, ctx.lang),
              tol=fmt_num(100 * chk.tolerance, ctx.lang, 1))
