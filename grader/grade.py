@@ -25,10 +25,10 @@ from .sandbox import SandboxSession, run_functions, run_notebook
 
 CATALOG = {
     "no_notebook": {
-        "es": "No se ha encontrado ningún notebook (.ipynb) en la entrega{files}.",
+        "es": "No se ha encontrado ningún cuaderno de Jupyter (.ipynb) en la entrega{files}.",
         "en": "No notebook (.ipynb) was found in the submission{files}."},
     "invalid": {
-        "es": "El fichero '{name}' no es un notebook de Jupyter válido: {reason}. "
+        "es": "El fichero «{name}» no es un cuaderno de Jupyter válido: {reason}. "
               "Descárgalo de nuevo desde Jupyter (File → Download) y vuelve a entregarlo.",
         "en": "'{name}' is not a valid Jupyter notebook: {reason}. "
               "Download it again from Jupyter (File → Download) and resubmit."},
@@ -40,32 +40,34 @@ CATALOG = {
                           "en": "the JSON is cut short (line {line}): the file looks incomplete"},
     "invalid_not_json": {"es": "no es JSON válido (línea {line}, columna {column})",
                          "en": "it is not valid JSON (line {line}, column {column})"},
-    "invalid_not_notebook": {"es": "es JSON pero no un notebook (no tiene celdas)",
+    "invalid_not_notebook": {"es": "es JSON pero no un cuaderno (no tiene celdas)",
                              "en": "it is JSON but not a notebook (it has no cells)"},
     "invalid_unreadable": {"es": "nbformat no puede leerlo", "en": "nbformat cannot read it"},
-    "invalid_schema": {"es": "no cumple el formato de notebook ({detail})",
+    "invalid_schema": {"es": "no cumple el formato de cuaderno de Jupyter ({detail})",
                        "en": "it does not follow the notebook format ({detail})"},
     "timeout": {
-        "es": "La re-ejecución del notebook superó el límite de tiempo ({limit}).",
+        "es": "La reejecución del cuaderno superó el límite de tiempo ({limit}).",
         "en": "Re-running the notebook exceeded the time limit ({limit})."},
     "memory": {
-        "es": "La re-ejecución del notebook superó el límite de memoria ({limit}).",
+        "es": "La reejecución del cuaderno superó el límite de memoria ({limit}).",
         "en": "Re-running the notebook exceeded the memory limit ({limit})."},
     "crashed": {
-        "es": "La re-ejecución del notebook falló ({reason}).",
+        "es": "La reejecución del cuaderno falló ({reason}).",
         "en": "Re-running the notebook failed ({reason})."},
     "missing_module": {
-        "es": "El notebook importa el módulo '{module}', que no está instalado en el entorno de corrección.",
+        "es": "El cuaderno importa el módulo «{module}», que no está instalado en el entorno de corrección.",
         "en": "The notebook imports module '{module}', which is not installed where notebooks are graded."},
     "missing_interface": {
-        "es": "Al terminar la ejecución el notebook no define {names}; hacen falta para medir la exactitud.",
-        "en": "After running, the notebook does not define {names}; they are needed to measure accuracy."},
+        "es": "Al terminar la ejecución, el cuaderno no define {names}, {needed} para medir la exactitud.",
+        "en": "After running, the notebook does not define {names}, {needed} to measure accuracy."},
+    "needed": {"es": "que hace falta", "en": "needed"},
+    "needed_plural": {"es": "que hacen falta", "en": "needed"},
     "collect_error": {
         "es": "Error al predecir con `{pre}` y `{model}` sobre las imágenes de test: {ename}: {evalue}",
         "en": "Error predicting with `{pre}` and `{model}` on the test images: {ename}: {evalue}"},
     "missing_names": {
-        "es": "Al terminar la ejecución el notebook no define {names}; el corrector los necesita para evaluarlo.",
-        "en": "After running, the notebook does not define {names}; the grader needs them to assess it."},
+        "es": "Al terminar la ejecución, el cuaderno no define {names}, {needed} para evaluarlo.",
+        "en": "After running, the notebook does not define {names}, {needed} to assess it."},
     "probe_error": {
         "es": "Error al usar {names} con los datos del corrector: {ename}: {evalue}",
         "en": "Error using {names} on the grader's data: {ename}: {evalue}"},
@@ -74,9 +76,9 @@ CATALOG = {
         "en": "Re-running the notebook, these cells failed: {cells}."},
     "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
     "forgery": {
-        "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el notebook los "
+        "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el cuaderno los "
               "falsifica (p. ej. un hilo o un `display` modificado). No se ha medido nada de la "
-              "re-ejecución; el profesor revisará esta entrega.",
+              "reejecución; el profesor revisará esta entrega.",
         "en": "The grader received {n} results where only it produces one: the notebook forges them "
               "(e.g. a thread or a patched `display`). Nothing from the re-run was measured; the "
               "instructor will review this submission."},
@@ -86,7 +88,7 @@ CATALOG = {
 }
 
 TITLES = {
-    "executed_notebook": {"es": "Notebook ejecutado", "en": "Executed notebook"},
+    "executed_notebook": {"es": "Cuaderno ejecutado", "en": "Executed notebook"},
     "unit_test": {"es": "Función `{function}`", "en": "Function `{function}`"},
     "accuracy": {"es": "Exactitud en el test oculto", "en": "Accuracy on the hidden test set"},
     "claimed_accuracy": {"es": "Exactitud declarada frente a reproducida",
@@ -244,7 +246,7 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
 
 
 CRASHES = {  # what the sandbox reports (English, for the log) -> what the student reads
-    "no result": {"es": "el proceso del corrector terminó sin resultado (¿el notebook "
+    "no result": {"es": "el proceso del corrector terminó sin resultado (¿el cuaderno "
                                  "mató procesos o salió del intérprete?)",
                            "en": "the grader's process ended without a result (did the notebook "
                                  "kill processes or exit the interpreter?)"},
@@ -342,8 +344,11 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str],
             continue
         evalue = str(err.get("evalue", ""))
         if evalue.startswith(MISSING):
-            names = ", ".join(f"`{n}`" for n in evalue[len(MISSING):].split(","))
-            msg = tr(CATALOG, "missing_interface" if name == "predict" else "missing_names", lang, names=names)
+            missing = evalue[len(MISSING):].split(",")
+            names = ", ".join(f"`{n}`" for n in missing)
+            needed = tr(CATALOG, "needed" if len(missing) == 1 else "needed_plural", lang)
+            msg = tr(CATALOG, "missing_interface" if name == "predict" else "missing_names", lang, names=names,
+                     needed=needed)
         elif name != "predict" and name in PROBE_USES:  # other assignments' probes (rnn_text...)
             msg = tr(CATALOG, "probe_error", lang, names=", ".join(f"`{n}`" for n in PROBE_USES[name](r)),
                      ename=err.get("ename", ""), evalue=evalue[:300])

@@ -24,7 +24,7 @@ CATALOG = {
     "cell": {"es": "celda {n} (`{line}`): {ename}: {evalue}", "en": "cell {n} (`{line}`): {ename}: {evalue}"},
     "cell_no_line": {"es": "celda {n}: {ename}: {evalue}", "en": "cell {n}: {ename}: {evalue}"},
     "cause": {"es": "Causa probable: {hint}", "en": "Likely cause: {hint}"},
-    "more": {"es": "y {n} celda(s) más con error", "en": "and {n} more cell(s) with an error"},
+    "more": {"es": "y {n} celdas más con error", "en": "and {n} more cells with an error"},
 }
 
 

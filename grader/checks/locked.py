@@ -24,7 +24,7 @@ MESSAGES = {
                      "Do not change those cells; the instructor will review this submission."},
     "edited_cell": {"es": "«{gid}» (celda {n}) editada", "en": "'{gid}' (cell {n}) edited"},
     "deleted_cell": {"es": "«{gid}» borrada", "en": "'{gid}' deleted"},
-    "no_template": {"es": "No se pudo comprobar: falta el notebook publicado ({path}).",
+    "no_template": {"es": "No se pudo comprobar: falta el cuaderno publicado ({path}).",
                     "en": "Could not be checked: the released notebook is missing ({path})."},
 }
 

@@ -35,7 +35,7 @@ CATALOG = {
     "no_public": {"es": "--rerun aún no sabe medir sin el conjunto oculto los datos de tipo «{loader}»",
                   "en": "--rerun cannot yet measure '{loader}' data without the hidden set"},
     "public_accuracy": {
-        "es": "Exactitud al re-ejecutar el cuaderno, medida aquí sobre el test público ({data}): {acc} (umbral "
+        "es": "Exactitud al reejecutar el cuaderno, medida aquí sobre el test público ({data}): {acc} (umbral "
               "{thr}). El corrector la mide sobre un test oculto, con imágenes distintas.",
         "en": "Accuracy when re-running the notebook, measured here on the public test split ({data}): {acc} "
               "(threshold {thr}). The grader measures it on a hidden test set, with other images."},
