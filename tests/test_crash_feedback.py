@@ -75,3 +75,17 @@ def test_a_crash_the_self_check_cannot_explain_still_names_cell_and_exception(ma
     assert "celda 2 (`def f(x):`): ZeroDivisionError: division by zero" in res.message
     assert "Causa probable" not in res.message
     assert res.detail.startswith("cell 2 ('def f(x):'): ZeroDivisionError: division by zero")
+
+
+def test_a_name_error_after_a_failing_cell_points_back_to_it(tmp_path):
+    from grader.checks.cell_errors import explain, instructor_lines, student_text
+    from grader.model import CellError
+
+    nb = notebook("import numpy as np", "w = np.load('/content/drive/MyDrive/w.npy')", "print(w.sum())")
+    path = tmp_path / "p.ipynb"
+    path.write_text("{}")
+    items = explain([CellError(1, "FileNotFoundError", "No such file"), CellError(2, "NameError", "name 'w' is not defined")],
+                    nb, path, [], "es")
+    text = student_text(items, "es")
+    assert "celda 3 (`print(w.sum())`): NameError: name 'w' is not defined (seguramente por el error de la celda 2)" in text
+    assert instructor_lines(items)[1].endswith("[seguramente por el error de la celda 2]")

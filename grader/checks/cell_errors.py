@@ -24,6 +24,7 @@ CATALOG = {
     "cell": {"es": "celda {n} (`{line}`): {ename}: {evalue}", "en": "cell {n} (`{line}`): {ename}: {evalue}"},
     "cell_no_line": {"es": "celda {n}: {ename}: {evalue}", "en": "cell {n}: {ename}: {evalue}"},
     "cause": {"es": "Causa probable: {hint}", "en": "Likely cause: {hint}"},
+    "after": {"es": "seguramente por el error de la celda {first}", "en": "probably because of cell {first}'s error"},
     "more": {"es": "y {n} celdas más con error", "en": "and {n} more cells with an error"},
 }
 
@@ -35,7 +36,7 @@ class Explained:
     ename: str
     evalue: str
     hint: str = ""  # the self-check's message for the hazard found in that cell
-    hazard: str = ""  # its kind, for the instructor
+    kind: str = ""  # its kind, for the instructor ("after_error": a NameError after an earlier failure)
 
 
 def first_line(cell) -> str:
@@ -76,9 +77,11 @@ def explain(errors, nb, notebook: Path | None, served: list[str], lang: str) -> 
         n = e.cell_index + 1
         cell = cells[e.cell_index] if 0 <= e.cell_index < len(cells) else None
         found = hazards.get(n, [])
+        hint, kind = (found[0].message, found[0].kind) if found else ("", "")
+        if not hint and out and e.ename == "NameError":  # a name an earlier failing cell never defined
+            hint, kind = tr(CATALOG, "after", lang, first=out[0].cell), "after_error"
         out.append(Explained(n, first_line(cell) if cell is not None else "", clean(e.ename, 60),
-                             clean(e.evalue, 300), found[0].message if found else "",
-                             found[0].kind if found else ""))
+                             clean(e.evalue, 300), hint, kind))
     return out
 
 
@@ -89,7 +92,9 @@ def student_text(items: list[Explained], lang: str) -> str:
         key = "cell" if x.line else "cell_no_line"
         text = tr(CATALOG, key, lang, n=x.cell, line=x.line.replace("`", "'"), ename=x.ename,
                   evalue=x.evalue.replace("`", "'"))
-        if x.hint:
+        if x.kind == "after_error":
+            text += f" ({x.hint})"
+        elif x.hint:
             text += ". " + tr(CATALOG, "cause", lang, hint=x.hint.rstrip("."))
         parts.append(text)
     if len(items) > MAX_CELLS:
@@ -100,4 +105,5 @@ def student_text(items: list[Explained], lang: str) -> str:
 def instructor_lines(items: list[Explained]) -> list[str]:
     """For results.jsonl's `detail`: every error, with the hazard the self-check recognises."""
     return [f"cell {x.cell} ({x.line!r}): {x.ename}: {x.evalue}"
-            + (f" [self-check hazard {x.hazard}: {x.hint}]" if x.hazard else "") for x in items]
+            + (f" [{x.hint}]" if x.kind == "after_error" else f" [self-check hazard {x.kind}: {x.hint}]" if x.kind
+               else "") for x in items]
