@@ -87,7 +87,7 @@ def du(path: Path) -> int:
 
 
 def install(tmp: Path, nb: Path) -> None:
-    """A clean venv with the student package only, as `pip install dl-notebook-grader` would make it."""
+    """A clean venv with the student package only, as a student's `pip install` of the course's wheel makes it."""
     src = tmp / "src"  # build from a copy: the build leaves build/ behind
     for name in ("grader", "rubrics"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
