@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
-from conftest import NUMPY_MODEL, SOFTMAX, notebook, submission
+from conftest import NUMPY_MODEL, SOFTMAX, notebook, small_rubric, submission
 from grader.export.feedback import feedback_html
-from grader.grade import grade_submission
+from grader.grade import GradeContext, grade_submission
 from grader.selfcheck.hazards import CATALOG as HAZARDS
 
 pytestmark = pytest.mark.sandbox
@@ -31,12 +32,7 @@ CRASHES = [  # (cell source, exception, words of the self-check's hint)
 
 @pytest.fixture(scope="module")
 def graded(sandbox, standin, tmp_path_factory):
-    from conftest import make_ctx as _  # noqa: F401  (the fixture below is built by hand: module scope)
-    import numpy as np
-
-    from grader.grade import GradeContext
-    from conftest import small_rubric
-
+    """One re-run for the module (conftest's make_ctx is per test)."""
     tmp = tmp_path_factory.mktemp("crash")
     with np.load(standin["hidden"]) as z:
         hx, hy = z["x"][:20], z["y"][:20]
