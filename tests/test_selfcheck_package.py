@@ -16,7 +16,7 @@ from grader.checks import build_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGED = "grader/selfcheck/rubrics/"
-#: What a core-only install (`pip install dl-notebook-grader`) does not have.
+#: What a core-only install (`pip install` of the course's wheel, no extras) does not have.
 NOT_IN_CORE = ("tensorflow", "keras", "IPython", "ipykernel", "nbclient", "jupyter_client", "psutil", "jinja2",
                "nbgrader", "sklearn", "matplotlib", "pandas")
 
@@ -105,3 +105,17 @@ def test_check_runs_from_the_wheel_with_core_dependencies_only(wheel, tmp_path):
     assert softmax["points"] == 1.33 and softmax["basis"] == "public_tests"  # public cases only: 2 of 3
     assert any("[1000, 1001, 1002]" in d for d in softmax["details"])
     assert [i["name"] for i in report["interface"] if i["ok"]] == ["softmax", "cross_entropy", "preprocess", "model"]
+
+
+def test_nothing_advises_installing_the_grader_by_name_from_an_index():
+    """The grader is on no public index: anyone could register its name there (issue 13). Every
+    install advice names the course's wheel, never the bare project name."""
+    import re
+
+    bare = re.compile(r"pip\s+install\s+(?:-[-\w]+\s+)*['\"]?dl[-_]notebook[-_]grader(?![-_.\w…]*\.whl)", re.I)
+    files = [ROOT / "README.md", *ROOT.glob("assignments/*/release/*.ipynb"), *ROOT.glob("assignments/*/README.md"),
+             *(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.j2"), *(ROOT / "benchmarks").glob("*.py")]
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files
+             for m in bare.finditer(p.read_text(encoding="utf-8"))]
+    assert found == []
+    assert bare.search("pip install -U dl-notebook-grader") and not bare.search("pip install dl_notebook_grader-0.1.0-py3-none-any.whl")
