@@ -30,8 +30,8 @@ sin volver a entrenar. Guarda antes el cuaderno.
 import grader; grader.check()
 ```
 
-`grader.check()` encuentra este cuaderno en JupyterHub, Jupyter y Colab; si no lo encuentra, dale su ruta: \
-`grader.check("{name}")`.
+`grader.check()` busca este cuaderno: en JupyterHub y Jupyter lo encuentra solo; en Colab lo intenta. Si no lo \
+encuentra, dale su ruta: `grader.check("{name}")` (en Colab, la de Drive).
 
 **En un terminal** (en JupyterHub: *File → New → Terminal*; o en tu ordenador):
 
