@@ -222,12 +222,11 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             shutil.move(str(run.executed_notebook), executed_path)
         explained = explain(run.cell_errors, nb, sub.notebook, list(ctx.datasets), lang)
         status, message, reason = _run_status(run, r, lang, flags, explained)
-        detail = "\n".join(x for x in (*instructor_lines(explained), run.message, run.info.get("traceback", ""),
-                                       run.stderr_tail) if x)
+        sandbox_log = [x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x]
         judge_notes: list[str] = []
         judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason,
                                      executed=_read_executed(executed_path), notes=judge_notes)
-        detail = "\n".join([*judge_notes, detail]) if judge_notes else detail
+        detail = "\n".join([*instructor_lines(explained), *judge_notes, *sandbox_log])
         results.update(judged)
         metrics.update(m)
         flags += fl
