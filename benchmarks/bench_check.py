@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -87,17 +86,10 @@ def du(path: Path) -> int:
 
 
 def install(tmp: Path, nb: Path) -> None:
-    """A clean venv with the student package only, as `pip install dl-notebook-grader` would make it."""
-    src = tmp / "src"  # build from a copy: the build leaves build/ behind
-    for name in ("grader", "rubrics"):
-        shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    s, out = timed([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(src),
-                    "-w", str(tmp / "dist")], timeout=600)
-    if out.returncode != 0:
-        raise SystemExit(out.stderr[-2000:])
-    (wheel,) = (tmp / "dist").glob("*.whl")
+    """A clean venv with the student package only, as a student's `pip install` of the course's wheel makes it."""
+    from grader.authoring.student_package import build_student_wheel
+
+    wheel = build_student_wheel(ROOT, tmp / "dist")  # as `grader release` builds it
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(venv / "bin" / "python")

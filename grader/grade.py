@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 
+from .checks.cell_errors import explain, instructor_lines, student_text
 from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
 from .messages import tr
@@ -24,10 +25,10 @@ from .sandbox import SandboxSession, run_functions, run_notebook
 
 CATALOG = {
     "no_notebook": {
-        "es": "No se ha encontrado ningún notebook (.ipynb) en la entrega{files}.",
+        "es": "No se ha encontrado ningún cuaderno de Jupyter (.ipynb) en la entrega{files}.",
         "en": "No notebook (.ipynb) was found in the submission{files}."},
     "invalid": {
-        "es": "El fichero '{name}' no es un notebook de Jupyter válido: {reason}. "
+        "es": "El fichero «{name}» no es un cuaderno de Jupyter válido: {reason}. "
               "Descárgalo de nuevo desde Jupyter (File → Download) y vuelve a entregarlo.",
         "en": "'{name}' is not a valid Jupyter notebook: {reason}. "
               "Download it again from Jupyter (File → Download) and resubmit."},
@@ -39,43 +40,45 @@ CATALOG = {
                           "en": "the JSON is cut short (line {line}): the file looks incomplete"},
     "invalid_not_json": {"es": "no es JSON válido (línea {line}, columna {column})",
                          "en": "it is not valid JSON (line {line}, column {column})"},
-    "invalid_not_notebook": {"es": "es JSON pero no un notebook (no tiene celdas)",
+    "invalid_not_notebook": {"es": "es JSON pero no un cuaderno (no tiene celdas)",
                              "en": "it is JSON but not a notebook (it has no cells)"},
     "invalid_unreadable": {"es": "nbformat no puede leerlo", "en": "nbformat cannot read it"},
-    "invalid_schema": {"es": "no cumple el formato de notebook ({detail})",
+    "invalid_schema": {"es": "no cumple el formato de cuaderno de Jupyter ({detail})",
                        "en": "it does not follow the notebook format ({detail})"},
     "timeout": {
-        "es": "La re-ejecución del notebook superó el límite de tiempo ({limit}).",
+        "es": "La reejecución del cuaderno superó el límite de tiempo ({limit}).",
         "en": "Re-running the notebook exceeded the time limit ({limit})."},
     "memory": {
-        "es": "La re-ejecución del notebook superó el límite de memoria ({limit}).",
+        "es": "La reejecución del cuaderno superó el límite de memoria ({limit}).",
         "en": "Re-running the notebook exceeded the memory limit ({limit})."},
     "crashed": {
-        "es": "La re-ejecución del notebook falló ({reason}).",
+        "es": "La reejecución del cuaderno falló ({reason}).",
         "en": "Re-running the notebook failed ({reason})."},
     "missing_module": {
-        "es": "El notebook importa el módulo '{module}', que no está instalado en el entorno de corrección.",
+        "es": "El cuaderno importa el módulo «{module}», que no está instalado en el entorno de corrección.",
         "en": "The notebook imports module '{module}', which is not installed where notebooks are graded."},
     "missing_interface": {
-        "es": "Al terminar la ejecución el notebook no define {names}; hacen falta para medir la exactitud.",
-        "en": "After running, the notebook does not define {names}; they are needed to measure accuracy."},
+        "es": "Al terminar la ejecución, el cuaderno no define {names}, {needed} para medir la exactitud.",
+        "en": "After running, the notebook does not define {names}, {needed} to measure accuracy."},
+    "needed": {"es": "que hace falta", "en": "needed"},
+    "needed_plural": {"es": "que hacen falta", "en": "needed"},
     "collect_error": {
         "es": "Error al predecir con `{pre}` y `{model}` sobre las imágenes de test: {ename}: {evalue}",
         "en": "Error predicting with `{pre}` and `{model}` on the test images: {ename}: {evalue}"},
     "missing_names": {
-        "es": "Al terminar la ejecución el notebook no define {names}; el corrector los necesita para evaluarlo.",
-        "en": "After running, the notebook does not define {names}; the grader needs them to assess it."},
+        "es": "Al terminar la ejecución, el cuaderno no define {names}, {needed} para evaluarlo.",
+        "en": "After running, the notebook does not define {names}, {needed} to assess it."},
     "probe_error": {
         "es": "Error al usar {names} con los datos del corrector: {ename}: {evalue}",
         "en": "Error using {names} on the grader's data: {ename}: {evalue}"},
     "cell_errors": {
-        "es": "Al re-ejecutar el notebook dieron error: {cells}.",
-        "en": "Re-running the notebook raised errors in: {cells}."},
+        "es": "Al reejecutar el cuaderno fallaron estas celdas: {cells}.",
+        "en": "Re-running the notebook, these cells failed: {cells}."},
     "cell": {"es": "celda {n} ({ename})", "en": "cell {n} ({ename})"},
     "forgery": {
-        "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el notebook los "
+        "es": "Se recibieron {n} resultados del corrector donde solo él produce uno: el cuaderno los "
               "falsifica (p. ej. un hilo o un `display` modificado). No se ha medido nada de la "
-              "re-ejecución; el profesor revisará esta entrega.",
+              "reejecución; el profesor revisará esta entrega.",
         "en": "The grader received {n} results where only it produces one: the notebook forges them "
               "(e.g. a thread or a patched `display`). Nothing from the re-run was measured; the "
               "instructor will review this submission."},
@@ -85,7 +88,7 @@ CATALOG = {
 }
 
 TITLES = {
-    "executed_notebook": {"es": "Notebook ejecutado", "en": "Executed notebook"},
+    "executed_notebook": {"es": "Cuaderno ejecutado", "en": "Executed notebook"},
     "unit_test": {"es": "Función `{function}`", "en": "Function `{function}`"},
     "accuracy": {"es": "Exactitud en el test oculto", "en": "Accuracy on the hidden test set"},
     "claimed_accuracy": {"es": "Exactitud declarada frente a reproducida",
@@ -201,7 +204,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
                                 name=f"{sub.participant_id}-{chk.id}",
                                 timeout_s=r.limits.unit_timeout_s,
                                 memory_mb=min(r.limits.memory_mb, 2048))
-            results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction)
+            results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction,
+                                           hidden_cases=r.feedback.hidden_cases)
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
@@ -218,12 +222,18 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             output_mb=r.limits.output_mb, disk_mb=r.limits.disk_mb,
             max_file_mb=r.limits.max_file_mb)
         timings["run_s"] = round(time.monotonic() - ts, 2)
+        executed_path = run.executed_notebook
         if run.executed_notebook and ctx.executed_dir:
             ctx.executed_dir.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(run.executed_notebook), ctx.executed_dir / f"{sub.participant_id}.ipynb")
-        status, message, reason = _run_status(run, r, lang, flags)
-        detail = "\n".join(x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x)
-        judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason)
+            executed_path = ctx.executed_dir / f"{sub.participant_id}.ipynb"
+            shutil.move(str(run.executed_notebook), executed_path)
+        explained = explain(run.cell_errors, nb, sub.notebook, list(ctx.datasets), lang)
+        status, message, reason = _run_status(run, r, lang, flags, explained)
+        sandbox_log = [x for x in (run.message, run.info.get("traceback", ""), run.stderr_tail) if x]
+        judge_notes: list[str] = []
+        judged, m, fl = judge_probes(run_checks, run.arrays, run.info.get("probe") or {}, ctx.data, nb, lang, reason,
+                                     executed=_read_executed(executed_path), notes=judge_notes)
+        detail = "\n".join([*instructor_lines(explained), *judge_notes, *sandbox_log])
         results.update(judged)
         metrics.update(m)
         flags += fl
@@ -236,13 +246,13 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     timings["total_s"] = round(time.monotonic() - t0, 2)
     res = Result.from_submission(sub, status=status, max_score=r.max_grade, checks=checks,
                                  metrics=metrics, flags=sorted(set(flags)), message=message,
-                                 detail=detail[-6000:], timings=timings)
+                                 detail=_cap(detail), timings=timings)
     res.notes = list(dict.fromkeys(res.notes + res_notes))
     return res
 
 
 CRASHES = {  # what the sandbox reports (English, for the log) -> what the student reads
-    "no result": {"es": "el proceso del corrector terminó sin resultado (¿el notebook "
+    "no result": {"es": "el proceso del corrector terminó sin resultado (¿el cuaderno "
                                  "mató procesos o salió del intérprete?)",
                            "en": "the grader's process ended without a result (did the notebook "
                                  "kill processes or exit the interpreter?)"},
@@ -273,7 +283,29 @@ def _extra_files(sub: Submission) -> dict[str, Path]:
             if p != sub.notebook and not rel.lower().endswith(".ipynb") and p.is_file()}
 
 
-def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple[str, str, str]:
+def _read_executed(path: Path | None, max_mb: int = 64):
+    """The re-executed notebook as plain JSON (made in the sandbox: size-capped, never trusted
+    beyond its printed text), or None."""
+    import json
+
+    try:
+        if path is None or Path(path).stat().st_size > max_mb << 20:
+            return None
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("cells"), list) else None
+
+
+def _cap(detail: str, limit: int = 6000) -> str:
+    """The first lines (the cell errors explained) and the end (the sandbox's last words)."""
+    if len(detail) <= limit:
+        return detail
+    return detail[: limit // 2] + "\n[…]\n" + detail[-(limit // 2):]
+
+
+def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str],
+                explained: list | None = None) -> tuple[str, str, str]:
     """(status, student message, short reason) for a notebook run."""
     missing_mods = []
     for e in run.cell_errors:
@@ -286,8 +318,11 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
     parts = [tr(CATALOG, "missing_module", lang, module=m) for m in dict.fromkeys(missing_mods)]
     if run.cell_errors:
         flags.append("cell_errors")
-        cells = ", ".join(tr(CATALOG, "cell", lang, n=e.cell_index + 1, ename=e.ename)
-                          for e in run.cell_errors[:5])
+        if explained:
+            cells = student_text(explained, lang)
+        else:
+            cells = ", ".join(tr(CATALOG, "cell", lang, n=e.cell_index + 1, ename=e.ename)
+                              for e in run.cell_errors[:5])
         parts.append(tr(CATALOG, "cell_errors", lang, cells=cells))
     if run.status == "timeout":
         flags.append("timeout")
@@ -315,8 +350,11 @@ def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple
             continue
         evalue = str(err.get("evalue", ""))
         if evalue.startswith(MISSING):
-            names = ", ".join(f"`{n}`" for n in evalue[len(MISSING):].split(","))
-            msg = tr(CATALOG, "missing_interface" if name == "predict" else "missing_names", lang, names=names)
+            missing = evalue[len(MISSING):].split(",")
+            names = ", ".join(f"`{n}`" for n in missing)
+            needed = tr(CATALOG, "needed" if len(missing) == 1 else "needed_plural", lang)
+            msg = tr(CATALOG, "missing_interface" if name == "predict" else "missing_names", lang, names=names,
+                     needed=needed)
         elif name != "predict" and name in PROBE_USES:  # other assignments' probes (rnn_text...)
             msg = tr(CATALOG, "probe_error", lang, names=", ".join(f"`{n}`" for n in PROBE_USES[name](r)),
                      ename=err.get("ename", ""), evalue=evalue[:300])

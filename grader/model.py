@@ -73,7 +73,7 @@ class CheckResult:
     id: str
     points: float
     max_points: float
-    passed: bool
+    passed: bool | None  # None: neutral, nothing to judge (claimed_accuracy with nothing to compare)
     message: str  # for the student, in the run's language
     details: list[str] = field(default_factory=list)  # e.g. one line per failed test case
     title: str = ""  # the rubric's name for the check, in the run's language

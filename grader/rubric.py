@@ -197,6 +197,14 @@ KINDS = {get_args(t.model_fields["kind"].annotation)[0]: t for t in CHECK_TYPES}
 Check = Annotated[Union[CHECK_TYPES], Field(discriminator="kind")]
 
 
+class FeedbackConfig(_Strict):
+    """What the students' feedback shows."""
+
+    # hidden unit-test cases: `summary` ("caso oculto 3: incorrecto (pista)"), or `inputs` (the
+    # call, what it returned and what was expected, as for public cases)
+    hidden_cases: Literal["summary", "inputs"] = "summary"
+
+
 class Rubric(_Strict):
     assignment: str
     title: str = ""
@@ -208,6 +216,7 @@ class Rubric(_Strict):
     interface: Interface = Interface()
     checks: list[Check] = Field(min_length=1)
     similarity: SimilarityConfig = SimilarityConfig()
+    feedback: FeedbackConfig = FeedbackConfig()
     source: str = ""  # where it was loaded from (set by load_rubric)
 
     @model_validator(mode="after")

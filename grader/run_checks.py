@@ -6,7 +6,7 @@ runs every probe the rubric's checks need in one sandboxed re-run and calls the 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
@@ -27,6 +27,8 @@ class Judging:
     nb: Any  # the submitted notebook
     lang: str
     reason: str  # why outputs may be missing ("" when the run went fine)
+    executed: Any = None  # the re-executed notebook (its outputs came from the sandbox: untrusted)
+    notes: list = field(default_factory=list)  # for the instructor (results.jsonl's detail)
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,7 @@ def plain_accuracy(preds: np.ndarray, y: np.ndarray) -> float | None:
 
 
 def _judge_claimed(j: Judging):
-    from .checks import find_claimed_accuracy, judge_claimed
+    from .checks.claimed import compare_cells, find_claimed_accuracy, judge_claimed
 
     claimed = find_claimed_accuracy(j.nb)
     preds, y = j.arrays.get("public"), j.data.get("public_y")
@@ -76,15 +78,20 @@ def _judge_claimed(j: Judging):
         from .checks.accuracy import map_outputs
 
         preds, _ = map_outputs(preds, j.data["class_map"], len(y))
-    reproduced = plain_accuracy(preds, y) if preds is not None and y is not None else None
+    host = plain_accuracy(preds, y) if preds is not None and y is not None else None
+    compared = compare_cells(j.nb, j.executed)
     metrics = {}
     if claimed is not None:
         metrics["claimed_accuracy"] = claimed
-    if reproduced is not None:
-        metrics["reproduced_public_accuracy"] = reproduced
-    res, flags = judge_claimed(j.check, claimed, reproduced, j.lang)
+    if host is not None:
+        metrics["reproduced_public_accuracy"] = host
+    main = max(compared, key=lambda c: (c.tier, c.cell)) if compared else None
+    if main is not None:
+        metrics["rerun_printed_accuracy"] = main.rerun
+    res, flags, note = judge_claimed(j.check, claimed, compared, host, j.lang)
+    if note:
+        j.notes.append(f"{j.check.id}: {note}")
     return res, metrics, flags
-
 
 
 # rnn_text: the held-out text goes in as windows whose next character (the target) stays here
@@ -168,13 +175,17 @@ def plan_probes(rubric, data: dict) -> tuple[list, dict[str, str], dict[str, dic
 
 
 def judge_probes(checks: list, arrays: dict[str, np.ndarray], probe_info: dict, data: dict, nb, lang: str,
-                 reason: str) -> tuple[dict[str, CheckResult], dict[str, float], list[str]]:
-    """Every run check judged on what the probes returned: (results by id, metrics, flags)."""
+                 reason: str, executed=None,
+                 notes: list | None = None) -> tuple[dict[str, CheckResult], dict[str, float], list[str]]:
+    """Every run check judged on what the probes returned: (results by id, metrics, flags).
+    `executed`: the re-run notebook; `notes` collects what the judges tell the instructor."""
     results, metrics, flags = {}, {}, []
+    notes = notes if notes is not None else []
     for chk in checks:
         kind = RUN_KINDS[chk.kind]
         info = probe_info.get(kind.probe) if isinstance(probe_info.get(kind.probe), dict) else {}
-        res, m, fl = kind.judge(Judging(chk, split_arrays(arrays, kind.probe), info, data, nb, lang, reason))
+        res, m, fl = kind.judge(Judging(chk, split_arrays(arrays, kind.probe), info, data, nb, lang, reason,
+                                        executed, notes))
         results[chk.id] = res
         metrics.update(m)
         flags += fl

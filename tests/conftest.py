@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import importlib.util
 import sys
 from pathlib import Path
@@ -171,7 +172,10 @@ def demo_reports(tmp_path_factory):
 
     from grader.cli import main
 
-    shared = tmp_path_factory.getbasetemp().parent  # the same for every xdist worker of a run
+    base = tmp_path_factory.getbasetemp()
+    # the same for every xdist worker of a run; without xdist the run's own base (its parent is
+    # shared by every run on the machine: stale reports from another checkout would be reused)
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     out = shared / "demo-reports"
     with open(shared / "demo-reports.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

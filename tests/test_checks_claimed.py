@@ -5,6 +5,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from grader.checks import find_claimed_accuracy, judge_claimed
+from grader.checks.claimed import Compared, compare_cells
 from grader.rubric import ClaimedAccuracyCheck
 
 CHECK = ClaimedAccuracyCheck(id="claimed_accuracy", kind="claimed_accuracy", points=0, tolerance=0.05)
@@ -61,19 +62,52 @@ def test_find_claimed_accuracy(notebook, claimed):
     assert found == (pytest.approx(claimed) if claimed is not None else None)
 
 
-def test_mismatch_is_flagged_with_both_numbers():
-    res, flags = judge_claimed(CHECK, 0.9712, 0.90, "es")
-    assert flags == ["claimed_accuracy_mismatch"] and not res.passed and res.points == 0
-    assert "(97,1 %)" in res.message and "(90 %)" in res.message and "7,1 puntos" in res.message
+def compared(claimed, rerun, cell=4, tier=2):
+    return [Compared(cell, tier, claimed, rerun)]
+
+
+def test_mismatch_is_the_same_cell_printing_another_number_in_the_rerun():
+    res, flags, note = judge_claimed(CHECK, 0.9712, compared(0.9712, 0.90), 0.9712, "es")
+    assert flags == ["claimed_accuracy_mismatch"] and res.passed is False and res.points == 0
+    assert "celda 4 (97,1 %)" in res.message and "(90 %)" in res.message and "7,1 puntos" in res.message
+    assert "¿Guardaste" not in res.message  # neutral wording: no question implying a fault
+    assert "cell 4: 0.9712 / 0.9000" in note and "host on the public test split: 0.9712" in note
 
 
 def test_within_tolerance_passes():
-    res, flags = judge_claimed(CHECK, 0.9712, 0.95, "en")
-    assert flags == [] and res.passed and "(97.1 %)" in res.message
+    res, flags, _ = judge_claimed(CHECK, 0.9712, compared(0.9712, 0.95), None, "en")
+    assert flags == [] and res.passed is True and "cell 4 shows (97.1 %)" in res.message
 
 
-def test_no_claim_and_unverified_claim_are_flags_not_failures():
-    res, flags = judge_claimed(CHECK, None, 0.95, "es")
-    assert flags == ["no_claimed_accuracy"] and res.passed and "model.evaluate" in res.message
-    res, flags = judge_claimed(CHECK, 0.97, None, "es")
-    assert flags == ["claimed_accuracy_unverified"] and res.passed
+def test_an_honest_claim_on_another_split_is_not_a_mismatch():
+    """The student evaluated on a validation split: the host's public-split number differs, the
+    same cell re-printed the same number. Passed; the host's number is an instructor-only flag."""
+    res, flags, note = judge_claimed(CHECK, 0.99, compared(0.99, 0.985), 0.80, "es")
+    assert res.passed is True and flags == ["claimed_accuracy_host_differs"]
+    assert "0.8000 vs claimed 0.9900" in note
+
+
+def test_nothing_to_compare_is_neutral_not_a_pass():
+    res, flags, _ = judge_claimed(CHECK, None, [], 0.95, "es")
+    assert flags == ["no_claimed_accuracy"] and res.passed is None and "model.evaluate" in res.message
+    res, flags, _ = judge_claimed(CHECK, 0.97, [], None, "es")
+    assert flags == ["claimed_accuracy_unverified"] and res.passed is None
+    assert "nada que comparar" in res.message
+
+
+def test_the_best_labelled_cell_is_the_one_judged():
+    both = [Compared(3, 0, 0.99, 0.70), Compared(5, 2, 0.97, 0.969)]  # fit's training accuracy moved
+    res, flags, _ = judge_claimed(CHECK, 0.97, both, None, "es")
+    assert res.passed is True and "celda 5" in res.message and flags == []
+
+
+def test_compare_cells_pairs_the_same_cell_only():
+    submitted = nb(("model.fit(x, y, epochs=1)", [stream(FIT)]),
+                   ("model.evaluate(x_test, y_test)", [stream(EVALUATE)]),
+                   ("print(acc)", [stream("Test accuracy: 0.95\n")]))
+    rerun = nb(("model.fit(x, y, epochs=1)", [stream(FIT.replace("0.9955", "0.9950"))]),
+               ("model.evaluate(x_test, y_test)", [stream(EVALUATE.replace("0.9712", "0.9600"))]),
+               ("print(acc)  # edited", [stream("Test accuracy: 0.5\n")]))
+    got = compare_cells(submitted, rerun)
+    assert [(c.cell, c.tier, c.claimed, c.rerun) for c in got] == [(1, 0, 0.9955, 0.995), (2, 2, 0.9712, 0.96)]
+    assert compare_cells(submitted, None) == []

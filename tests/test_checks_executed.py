@@ -40,7 +40,7 @@ def test_unexecuted_notebook_names_the_cells():
     assert result.points == 0 and not result.passed
     assert "Sin ejecutar (sin número de ejecución): celda 2, celda 3, celda 5, celda 7." in result.details
     assert any("Ninguna celda de código muestra salida" in d for d in result.details)
-    assert "4 celda(s) sin ejecutar" in result.message and "Restart & Run All" in result.message
+    assert "4 celdas sin ejecutar" in result.message and "Restart & Run All" in result.message
 
 
 def test_out_of_order_execution_is_named():
@@ -56,7 +56,7 @@ def test_error_outputs_are_named_with_their_exception():
     nb.cells[6].outputs = [new_output("error", ename="NameError", evalue="name 'x_test' is not defined",
                                       traceback=["\x1b[0;31mNameError\x1b[0m"])]
     result = check_executed(nb, CHECK, "en")
-    assert not result.passed and "1 cell(s) with an error" in result.message
+    assert not result.passed and "1 cell with an error" in result.message
     assert result.details == ["With an error: cell 7 (NameError: name 'x_test' is not defined)."]
 
 

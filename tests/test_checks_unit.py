@@ -1,15 +1,21 @@
 """Unit suites and their judge: correct code scores full marks, each usual mistake loses points."""
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import pytest
 
-from grader.checks import Extraction, build_suite, expected, judge_unit
+from grader.checks import Extraction, build_suite, expected
+from grader.checks import judge_unit as judge_every_case
 from grader.checks import reference as ref
 from grader.model import RunOutput
 from grader.rubric import UnitTestCheck
+
+#: These tests read each case's detail, hidden ones included (the rubric's feedback.hidden_cases: inputs);
+#: the students' default (summary) is tested in test_hidden_cases_feedback.py.
+judge_unit = functools.partial(judge_every_case, hidden_cases="inputs")
 
 
 def sandbox_run(fn, cases, status="ok") -> RunOutput:

@@ -163,3 +163,42 @@ def test_text_loss_is_the_hosts_and_generate_text_feedback_is_specific(graded):
     assert gen["points"] == 0 and len(gen["details"]) == 3
     assert all("num_generate cuenta solo los caracteres nuevos" in d for d in gen["details"])
     assert "no define `char2idx`, `idx2char`" in rows["6340249"]["message"]
+
+
+@pytest.mark.parametrize("graded", ASSIGNMENTS, indirect=True)
+def test_every_lost_point_says_why(graded):
+    """Issue 13: each check below its points has a reason on the page; a crashed re-run names its
+    cells, and the instructor's detail names them too; nothing to compare is not a pass."""
+    _, _, rows = graded
+    for row in rows.values():
+        if row["status"] in ("invalid", "no_notebook"):
+            assert row["message"], row["full_name"]  # the one reason every check shares
+            continue
+        for c in row["checks"]:
+            if c["points"] < c["max_points"]:
+                assert c["message"] not in ("", "-") and (c["details"] or len(c["message"]) > 40), (row["full_name"], c)
+        if "cell_errors" in row["flags"]:
+            assert "celda " in row["message"] and "Error: " in row["message"], row["message"]
+            assert row["detail"].startswith("cell "), row["detail"][:200]
+        claimed = next((c for c in row["checks"] if c["id"] == "claimed_accuracy"), None)
+        if claimed and {"no_claimed_accuracy", "claimed_accuracy_unverified"} & set(row["flags"]):
+            assert claimed["passed"] is None
+
+
+def test_demo_hand_ins_released_before_the_selfcheck_cell_keep_their_locked_cells():
+    """The release's new first cell is outside nbgrader's protected cells: notebooks released
+    before it (the demo's, a term's hand-ins) still match every locked-cell checksum."""
+    from grader.checks.locked import find_changes, template_checksums
+
+    for assignment in ASSIGNMENTS:
+        expected = template_checksums(str(ROOT / "assignments" / assignment / "release" / f"{assignment}.ipynb"))
+        assert expected
+        with zipfile.ZipFile(DEMO / f"{assignment}.zip") as z:
+            for name in z.namelist():
+                if not name.endswith(".ipynb") or "checkpoint" in name:
+                    continue
+                try:
+                    nb = json.loads(z.read(name))
+                except ValueError:
+                    continue  # the demo's truncated notebook
+                assert find_changes(nb, expected) == ([], []), name

@@ -24,14 +24,14 @@ def test_no_notebook_gets_a_zero_row(make_ctx):
     res = grade_submission(sub, make_ctx())
     assert res.status == "no_notebook"
     assert res.score == 0 and len(res.checks) == 5
-    assert "informe.pdf" in res.message and "notebook" in res.message
+    assert "informe.pdf" in res.message and "cuaderno de Jupyter (.ipynb)" in res.message
 
 
 def test_broken_json_is_invalid_with_the_reason(make_ctx, tmp_path):
     res = grade_submission(submission(tmp_path, '{"cells": [{"cell_type": "code"'), make_ctx())
     assert res.status == "invalid"
     assert res.score == 0
-    assert "no es un notebook de Jupyter válido" in res.message and "JSON" in res.message
+    assert "no es un cuaderno de Jupyter válido" in res.message and "JSON" in res.message
 
 
 def test_good_numpy_notebook_is_graded_with_host_computed_accuracy(make_ctx, tmp_path):

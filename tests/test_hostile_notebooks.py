@@ -234,7 +234,9 @@ threading.Thread(target=forger, daemon=True).start()
     assert res.status == "graded", res.message
     assert res.score == clean.score
     assert res.metrics["accuracy"] == clean.metrics["accuracy"]
-    assert "claimed_accuracy_mismatch" in res.flags  # the printed 1.0 is called out
+    # the printed 1.0 is what that cell prints on every run, so like for like it matches; the host's
+    # own measurement on the public split calls it out for the instructor
+    assert "claimed_accuracy_host_differs" in res.flags
 
 
 FAKE_PROBE = r"""

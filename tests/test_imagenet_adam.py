@@ -2,13 +2,15 @@
 judge of tuple returns, a named hint for each usual mistake, and the reference against Keras."""
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grader.checks import build_suite, expected, judge_unit
+from grader.checks import build_suite, expected
+from grader.checks import judge_unit as judge_every_case
 from grader.checks import reference as ref
 from grader.errors import RubricError
 from grader.model import RunOutput
@@ -16,6 +18,10 @@ from grader.rubric import UnitTestCheck, parse_rubric
 
 ROOT = Path(__file__).resolve().parent.parent
 HIDDEN = ROOT / "rubrics" / "hidden_cases"
+
+#: These tests read each case's detail, hidden ones included (the rubric's feedback.hidden_cases: inputs);
+#: the students' default (summary) is tested in test_hidden_cases_feedback.py.
+judge_unit = functools.partial(judge_every_case, hidden_cases="inputs")
 
 
 def sandbox_run(fn, cases) -> RunOutput:

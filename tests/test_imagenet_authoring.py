@@ -99,7 +99,8 @@ def test_release_metadata_locks_and_checksums():
     release = nbformat.read(RELEASE, as_version=4)
     assert release.metadata["grader"] == {"assignment": "imagenet_cnn"}
     nbformat.validate(release)
-    for cell in release.cells:
+    assert release.cells[0].metadata["grader"] == {"cell": "selfcheck_instructions"}  # outside nbgrader's cells
+    for cell in release.cells[1:]:
         meta = cell.metadata["nbgrader"]
         assert meta["checksum"] == utils.compute_checksum(cell), cell.id
         if meta.get("locked"):

@@ -133,7 +133,7 @@ def test_logits_are_detected_and_a_seed_counted_in_the_length_fails(grade, data)
     assert res.metrics["text_loss"] == pytest.approx(bigram_loss(data)[0], abs=1e-3)
     assert "read as logits" in check(res, "loss").details[0]
     gen = check(res, "generate")
-    assert gen.points == 0 and "has 20 characters; expected 3 of the seed + 20 new = 23" in gen.details[0]
+    assert gen.points == 0 and "has 20 characters; expected 23: the seed (3) plus 20 new" in gen.details[0]
     assert "counts only the new characters" in gen.details[0]
 
 

@@ -158,7 +158,7 @@ def test_generate_text_contract():
 
     counted = judge_generate_text(GEN, calls("La casa es", "¿Dónde "), "".join(VOCAB))
     assert counted.points == 0
-    assert "tiene 10 caracteres; se esperaban 3 de la semilla + 10 nuevos = 13" in counted.details[0]
+    assert "tiene 10 caracteres; debería tener 13: la semilla (3) más 10 nuevos" in counted.details[0]
     assert "num_generate cuenta solo los caracteres nuevos" in counted.details[0]
 
     strange = judge_generate_text(GEN, calls("La c@sa roja ", "¿Dónde están"), "".join(VOCAB))

@@ -109,7 +109,7 @@ def test_wrong_cross_entropy_names_the_mistake(demo):
 def test_unexecuted_notebook_names_the_cells(demo):
     rc, out = check(demo["4518241"])  # Zoë Ibáñez: never executed
     assert rc == 1
-    assert "11 celda(s) sin ejecutar" in out
+    assert "11 celdas sin ejecutar" in out
     assert "Sin ejecutar (sin número de ejecución): celda 2, celda 4" in out
     assert "no muestra la exactitud en test" in out
     # executed 0 + functions 4, accuracy unknown: 0 to 5 of its points
@@ -129,7 +129,7 @@ def test_under_trained_model_is_judged_on_its_self_reported_accuracy(demo):
 def test_truncated_file_is_invalid(demo):
     rc, out = check(demo["4518256"])  # Iñaki Etxeberria: 60 % of the bytes
     assert rc == 1
-    assert "no es un notebook de Jupyter válido" in out and "el JSON está cortado" in out
+    assert "no es un cuaderno de Jupyter válido" in out and "el JSON está cortado" in out
     assert "Nota esperada: 0 / 10" in out
 
 

@@ -197,3 +197,56 @@ def test_required_names_come_from_the_rubric():
 def test_shell_cells(tmp_path, source):
     found = hazards(tmp_path, source)
     assert ("pip_install", 1, True) in kinds(found)
+
+
+# Calls that look like downloads and are not, next to the ones that are (issue 13).
+NOT_DOWNLOADS = {
+    "preprocess_input, attribute": "import tensorflow as tf\nx = tf.keras.applications.mobilenet_v2.preprocess_input(x)",
+    "preprocess_input, imported": "from tensorflow.keras.applications.mobilenet_v2 import preprocess_input\n"
+                                  "y = preprocess_input(x)",
+    "resnet preprocess, keras 3": "import keras\ny = keras.applications.resnet50.preprocess_input(x)",
+    "own decode_predictions with a local class map":
+        "CLASSES = ['gato', 'perro']\ndef decode_predictions(p):\n    return [CLASSES[i] for i in p.argmax(1)]\n"
+        "print(decode_predictions(probs))",
+    "get_file served offline": "import tensorflow as tf\n"
+                               "p = tf.keras.utils.get_file('mnist.npz', 'https://example.org/data/mnist.npz')",
+    "get_file, only the origin names it": "import keras\np = keras.utils.get_file(origin='https://e.org/mnist.npz')",
+    "model without pretrained weights": "import tensorflow as tf\nm = tf.keras.applications.MobileNetV2(weights=None)",
+}
+DOWNLOADS = {
+    "pretrained weights (advice)": ("import tensorflow as tf\nm = tf.keras.applications.MobileNetV2()", "weights", False),
+    "keras decode_predictions": ("from tensorflow.keras.applications.mobilenet_v2 import decode_predictions\n"
+                                 "print(decode_predictions(probs, top=3))", "keras_download", True),
+    "get_file not served": ("import tensorflow as tf\np = tf.keras.utils.get_file('flowers.tgz', "
+                            "'https://e.org/flowers.tgz')", "keras_download", True),
+    "urlretrieve": ("import urllib.request\nurllib.request.urlretrieve('https://e.org/x.npz', 'x.npz')",
+                    "download", True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOT_DOWNLOADS))
+def test_look_alike_calls_are_not_downloads(tmp_path, name):
+    assert hazards(tmp_path, NOT_DOWNLOADS[name]) == []
+
+
+@pytest.mark.parametrize("name", sorted(DOWNLOADS))
+def test_real_downloads_are_flagged(tmp_path, name):
+    source, kind, blocking = DOWNLOADS[name]
+    assert kinds(hazards(tmp_path, source)) == [(kind, 1, blocking)]
+
+
+def test_the_class_index_counts_as_served(tmp_path):
+    nb = notebook("from keras.applications.imagenet_utils import decode_predictions\nprint(decode_predictions(p))",
+                  executed=True)
+    path = tmp_path / "p.ipynb"
+    nbformat.write(nb, path)
+    cells = code_cells(json.loads(path.read_text()))
+    assert find_hazards(cells, path, ["imagenet_class_index.json"], "es", 20) == []
+
+
+def test_the_selfcheck_cell_is_named_not_blocking(tmp_path):
+    found = hazards(tmp_path, '%pip install -q "https://curso.example.es/dl_notebook_grader-0.1.0-py3-none-any.whl"\n'
+                              "import grader; grader.check()",
+                    "!pip install dl_notebook_grader-0.1.0-py3-none-any.whl")
+    assert kinds(found) == [("selfcheck_cell", 1, False), ("selfcheck_cell", 2, False)]
+    assert "borra esa celda antes de entregar" in found[0].message

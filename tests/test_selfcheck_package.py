@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -17,26 +16,17 @@ from grader.checks import build_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGED = "grader/selfcheck/rubrics/"
-#: What a core-only install (`pip install dl-notebook-grader`) does not have.
+#: What a core-only install (`pip install` of the course's wheel, no extras) does not have.
 NOT_IN_CORE = ("tensorflow", "keras", "IPython", "ipykernel", "nbclient", "jupyter_client", "psutil", "jinja2",
                "nbgrader", "sklearn", "matplotlib", "pandas")
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
-    """A wheel built from a copy of the sources (pip wheel, offline: this venv's setuptools)."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    src = tmp / "src"
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("grader", "rubrics"):
-        shutil.copytree(ROOT / name, src / name, ignore=ignore)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy2(ROOT / name, src / name)
-    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                          str(src), "-w", str(tmp / "dist")], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
-    (whl,) = (tmp / "dist").glob("*.whl")
-    return whl
+    """The wheel `grader release` builds (pip wheel from a copy of the sources, offline)."""
+    from grader.authoring.student_package import build_student_wheel
+
+    return build_student_wheel(ROOT, tmp_path_factory.mktemp("wheel") / "dist")
 
 
 def assignment_rubrics() -> dict[str, bytes]:
@@ -115,3 +105,17 @@ def test_check_runs_from_the_wheel_with_core_dependencies_only(wheel, tmp_path):
     assert softmax["points"] == 1.33 and softmax["basis"] == "public_tests"  # public cases only: 2 of 3
     assert any("[1000, 1001, 1002]" in d for d in softmax["details"])
     assert [i["name"] for i in report["interface"] if i["ok"]] == ["softmax", "cross_entropy", "preprocess", "model"]
+
+
+def test_nothing_advises_installing_the_grader_by_name_from_an_index():
+    """The grader is on no public index: anyone could register its name there (issue 13). Every
+    install advice names the course's wheel, never the bare project name."""
+    import re
+
+    bare = re.compile(r"pip\s+install\s+(?:-[-\w]+\s+)*['\"]?dl[-_]notebook[-_]grader(?![-_.\w…]*\.whl)", re.I)
+    files = [ROOT / "README.md", *ROOT.glob("assignments/*/release/*.ipynb"), *ROOT.glob("assignments/*/README.md"),
+             *(ROOT / "grader").rglob("*.py"), *(ROOT / "grader").rglob("*.j2"), *(ROOT / "benchmarks").glob("*.py")]
+    found = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files
+             for m in bare.finditer(p.read_text(encoding="utf-8"))]
+    assert found == []
+    assert bare.search("pip install -U dl-notebook-grader") and not bare.search("pip install dl_notebook_grader-0.1.0-py3-none-any.whl")

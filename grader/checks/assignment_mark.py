@@ -10,8 +10,8 @@ from ..authoring.release import METADATA_KEY
 from ..messages import tr
 
 MESSAGES = {
-    "wrong": {"es": "Este es el notebook de la práctica «{found}», entregado en la tarea de «{expected}». "
-                    "Entrega aquí el notebook de «{expected}» (y el de «{found}» en su propia tarea).",
+    "wrong": {"es": "Este es el cuaderno de la práctica «{found}», entregado en la tarea de «{expected}». "
+                    "Entrega aquí el cuaderno de «{expected}» (y el de «{found}» en su propia tarea).",
               "en": "This is the {found} notebook, handed in to {expected}. Hand in the {expected} "
                     "notebook here (and the {found} one in its own assignment)."},
 }

@@ -9,14 +9,21 @@ What counts, best first, the last one found winning within its tier:
           the `[loss, accuracy]` list shown by a cell that calls `.evaluate(`, or a value
           `test_acc` displayed as a cell's result;
   tier 1, unlabelled accuracy lines (`accuracy: 0.97` printed on its own).
-`fit` logs never count (epoch lines, anything with val_/validation/train/entrenamiento).
+`fit` logs never count as the notebook's test accuracy (epoch lines, anything with
+val_/validation/train/entrenamiento); they are tier 0, used only to compare a cell with itself.
 Only stdout is read (Keras logs and print() go there; stderr carries TensorFlow's warnings).
+
+The check compares like with like: what a cell printed in the submitted notebook against what the
+SAME cell printed when the grader re-ran it (a mismatch means the saved outputs are not what the
+code produces). The host's own accuracy on the public test split is supporting evidence for the
+instructor (flag `claimed_accuracy_host_differs`), never a verdict: a student may evaluate on a
+validation split, and a course's served data may differ slightly from the student's.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..messages import fmt_num, fmt_pct, tr
 from ..model import CheckResult
@@ -41,57 +48,103 @@ _NUMBER_LIST = re.compile(rf"^\s*[\[(]\s*{_FLOAT}\s*,\s*{_FLOAT}[^\])]*[\])]\s*$
 _BARE_NUMBER = re.compile(r"^\s*" + _NUM + r"\s*$")
 
 MESSAGES = {
-    "match": {"es": "La exactitud en test que muestra tu cuaderno ({claimed}) coincide con la obtenida al "
-                    "re-ejecutarlo ({reproduced}).",
-              "en": "The test accuracy your notebook shows ({claimed}) matches what re-running it gives "
-                    "({reproduced})."},
-    "mismatch": {"es": "La exactitud en test que muestra tu cuaderno ({claimed}) no coincide con la obtenida al "
-                       "re-ejecutarlo ({reproduced}): la diferencia, {diff} puntos, supera la tolerancia de {tol} "
-                       "puntos. ¿Guardaste el cuaderno tras volver a ejecutarlo con el código final?",
-                 "en": "The test accuracy your notebook shows ({claimed}) does not match what re-running it gives "
-                       "({reproduced}): the difference, {diff} points, exceeds the tolerance of {tol} points. Did you "
-                       "save the notebook after re-running it with the final code?"},
-    "no_claim": {"es": "No se encontró en las salidas del cuaderno la exactitud sobre el conjunto de test (por "
-                       "ejemplo, la salida de model.evaluate): muéstrala para que se pueda comprobar.",
+    "match": {"es": "La exactitud que muestra la celda {cell} ({claimed}) coincide con la que da esa misma celda al "
+                    "reejecutar el cuaderno ({reproduced}).",
+              "en": "The accuracy cell {cell} shows ({claimed}) matches what the same cell gives when the notebook "
+                    "is re-run ({reproduced})."},
+    "mismatch": {"es": "La exactitud que muestra la celda {cell} ({claimed}) no es la que da esa misma celda al "
+                       "reejecutar el cuaderno ({reproduced}); la diferencia, {diff} puntos, supera la tolerancia de "
+                       "{tol}. Suele pasar cuando el código cambia después de ejecutarlo: antes de entregar, reinicia "
+                       "el kernel, ejecuta todo y guarda.",
+                 "en": "The accuracy cell {cell} shows ({claimed}) is not what the same cell gives when the notebook "
+                       "is re-run ({reproduced}); the difference, {diff} points, exceeds the tolerance of {tol}. This "
+                       "usually happens when the code changes after it was run: before handing in, restart the "
+                       "kernel, run everything and save."},
+    "no_claim": {"es": "Las salidas del cuaderno no muestran la exactitud en el conjunto de test (por ejemplo, la "
+                       "salida de model.evaluate), así que no hay nada que comparar: muéstrala para poder comprobarla.",
                  "en": "The notebook's outputs do not show the accuracy on the test set (e.g. the output of "
-                       "model.evaluate): show it so that it can be checked."},
-    "unverified": {"es": "Tu cuaderno muestra una exactitud en test de {claimed}, pero no se pudo reproducir al "
-                         "re-ejecutarlo, así que no se ha comparado.",
-                   "en": "Your notebook shows a test accuracy of {claimed}, but re-running it did not reproduce one, "
-                         "so it was not compared."},
+                       "model.evaluate), so there is nothing to compare: show it so that it can be checked."},
+    "unverified": {"es": "Tu cuaderno muestra una exactitud de {claimed}, pero al reejecutarlo ninguna celda volvió a "
+                         "mostrarla, así que no hay nada que comparar.",
+                   "en": "Your notebook shows an accuracy of {claimed}, but when it was re-run no cell showed it "
+                         "again, so there is nothing to compare."},
 }
 
 
+@dataclass
+class Compared:
+    """One cell's accuracy in the submitted notebook and in the grader's re-run."""
+
+    cell: int  # 1-based, as students count cells
+    tier: int
+    claimed: float
+    rerun: float
+
+
 def find_claimed_accuracy(nb) -> float | None:
-    """The test accuracy (a fraction) the notebook's outputs show, or None."""
-    best: dict[int, float] = {}
-    for cell in nb.get("cells", []):
+    """The test accuracy (a fraction) the notebook's outputs show, or None (fit logs never count):
+    the best tier, the last one found within it."""
+    claims = [(tier, i, v) for i, (tier, v) in cell_claims(nb).items() if tier > 0]
+    return max(claims)[2] if claims else None
+
+
+def cell_claims(nb) -> dict[int, tuple[int, float]]:
+    """Cell index (0-based) -> (tier, value) of the accuracy that cell shows: its best tier, the
+    last one within it."""
+    out: dict[int, tuple[int, float]] = {}
+    for index, cell in enumerate(nb.get("cells", []) if nb is not None else []):
         if cell.get("cell_type") != "code":
             continue
-        src = cell_source(cell)
-        for tier, value in _cell_claims(src, cell.get("outputs") or []):
-            best[tier] = value  # the last one wins within a tier
-    return best[max(best)] if best else None
+        found = _cell_claims(cell_source(cell), cell.get("outputs") or [])
+        if found:
+            top = max(t for t, _ in found)
+            out[index] = (top, [v for t, v in found if t == top][-1])
+    return out
 
 
-def judge_claimed(check: ClaimedAccuracyCheck, claimed: float | None, reproduced: float | None,
-                  lang: str = "es") -> tuple[CheckResult, list[str]]:
-    """Passed unless both numbers exist and differ by more than the tolerance; flags for the instructor."""
-    if claimed is None:
-        return _result(check, True, tr(MESSAGES, "no_claim", lang)), ["no_claimed_accuracy"]
-    if reproduced is None:
+def compare_cells(submitted, executed) -> list[Compared]:
+    """Every cell that shows an accuracy both as submitted and in the re-run (same source)."""
+    if executed is None:
+        return []
+    sub, ran = cell_claims(submitted), cell_claims(executed)
+    sub_cells, ran_cells = submitted.get("cells", []), executed.get("cells", [])
+    out = []
+    for i, (tier, value) in sorted(sub.items()):
+        if i in ran and i < len(ran_cells) and cell_source(sub_cells[i]) == cell_source(ran_cells[i]):
+            out.append(Compared(i + 1, tier, value, ran[i][1]))
+    return out
+
+
+def judge_claimed(check: ClaimedAccuracyCheck, claimed: float | None, compared: list[Compared],
+                  host: float | None, lang: str = "es") -> tuple[CheckResult, list[str], str]:
+    """(result, flags, the instructor's note). Passed when the cell showing the notebook's accuracy
+    (its best-labelled one) printed the same, within the tolerance, in the re-run; neutral
+    (passed None) when there is nothing to compare; the host's measurement only adds a flag."""
+    flags, notes = [], []
+    if claimed is not None and host is not None:
+        notes.append(f"host on the public test split: {host:.4f} vs claimed {claimed:.4f}")
+        if abs(claimed - host) > check.tolerance + 1e-12:
+            flags.append("claimed_accuracy_host_differs")
+    if compared:
+        notes.insert(0, "cells compared (submitted / re-run): " + ", ".join(
+            f"cell {c.cell}: {c.claimed:.4f} / {c.rerun:.4f}" for c in compared))
+    main = max(compared, key=lambda c: (c.tier, c.cell)) if compared else None
+    note = "; ".join(notes)
+    if main is None:
+        if claimed is None:
+            return _result(check, None, tr(MESSAGES, "no_claim", lang)), flags + ["no_claimed_accuracy"], note
         msg = tr(MESSAGES, "unverified", lang, claimed=fmt_pct(claimed, lang))
-        return _result(check, True, msg), ["claimed_accuracy_unverified"]
-    diff = abs(claimed - reproduced)
-    kw = dict(claimed=fmt_pct(claimed, lang), reproduced=fmt_pct(reproduced, lang),
+        return _result(check, None, msg), flags + ["claimed_accuracy_unverified"], note or "no cell re-printed it"
+    diff = abs(main.claimed - main.rerun)
+    kw = dict(cell=main.cell, claimed=fmt_pct(main.claimed, lang), reproduced=fmt_pct(main.rerun, lang),
               diff=fmt_num(100 * diff, lang, 1), tol=fmt_num(100 * check.tolerance, lang, 1))
     if diff > check.tolerance + 1e-12:
-        return _result(check, False, tr(MESSAGES, "mismatch", lang, **kw)), ["claimed_accuracy_mismatch"]
-    return _result(check, True, tr(MESSAGES, "match", lang, **kw)), []
+        return _result(check, False, tr(MESSAGES, "mismatch", lang, **kw)), flags + ["claimed_accuracy_mismatch"], note
+    return _result(check, True, tr(MESSAGES, "match", lang, **kw)), flags, note
 
 
-def _result(check: ClaimedAccuracyCheck, passed: bool, message: str) -> CheckResult:
-    return CheckResult(check.id, check.points if passed else 0.0, check.points, passed, message)
+def _result(check: ClaimedAccuracyCheck, passed: bool | None, message: str) -> CheckResult:
+    return CheckResult(check.id, check.points if passed is not False else 0.0, check.points, passed, message)
 
 
 def _cell_claims(src: str, outputs: list) -> list[tuple[int, float]]:
@@ -115,6 +168,8 @@ def _cell_claims(src: str, outputs: list) -> list[tuple[int, float]]:
             elif _PROGRESS.match(line):
                 if not pending_epoch and not fit_only and "val_" not in line:
                     found += [(2, v) for v in _line_values(line, force_test=True)[:1]]
+                elif pending_epoch or fit_only:  # an epoch's training accuracy: tier 0
+                    found += [(0, v) for v in _line_values(line, force_test=False)[:1]]
                 pending_epoch = False
             else:
                 found += _text_claims(line, evaluates)

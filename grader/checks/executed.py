@@ -33,9 +33,11 @@ MESSAGES = {
               "{problems}. Use \"Kernel → Restart & Run All\" (in Colab, \"Runtime → Restart and run all\") "
               "and save the notebook before handing it in."},
     "no_code": {"es": "El cuaderno no tiene celdas de código.", "en": "The notebook has no code cells."},
-    "sum_not_executed": {"es": "{n} celda(s) sin ejecutar", "en": "{n} cell(s) not executed"},
+    "sum_not_executed": {"es": "{n} celdas sin ejecutar", "en": "{n} cells not executed"},
+    "sum_not_executed_1": {"es": "1 celda sin ejecutar", "en": "1 cell not executed"},
     "sum_order": {"es": "ejecución fuera de orden", "en": "out-of-order execution"},
-    "sum_errors": {"es": "{n} celda(s) con error", "en": "{n} cell(s) with an error"},
+    "sum_errors": {"es": "{n} celdas con error", "en": "{n} cells with an error"},
+    "sum_errors_1": {"es": "1 celda con error", "en": "1 cell with an error"},
     "sum_no_outputs": {"es": "no se ve ningún resultado", "en": "no results are visible"},
     "not_executed": {"es": "Sin ejecutar (sin número de ejecución): {cells}.",
                      "en": "Not executed (no execution count): {cells}."},
@@ -76,14 +78,14 @@ def check_executed(nb, check: ExecutedCheck, lang: str = "es") -> CheckResult:
 
     summary, details = [], []
     if not_run:
-        summary.append(tr(MESSAGES, "sum_not_executed", lang, n=len(not_run)))
+        summary.append(tr(MESSAGES, "sum_not_executed" + ("_1" if len(not_run) == 1 else ""), lang, n=len(not_run)))
         details.append(tr(MESSAGES, "not_executed", lang,
                           cells=_listing([tr(MESSAGES, "cell", lang, cell=n) for n in not_run], lang)))
     if pairs:
         summary.append(tr(MESSAGES, "sum_order", lang))
         details.append(tr(MESSAGES, "order", lang, pairs=_listing(pairs, lang, sep="; ")))
     if errors:
-        summary.append(tr(MESSAGES, "sum_errors", lang, n=len(errors)))
+        summary.append(tr(MESSAGES, "sum_errors" + ("_1" if len(errors) == 1 else ""), lang, n=len(errors)))
         details.append(tr(MESSAGES, "errors", lang, cells=_listing(errors, lang, sep="; ")))
     if no_outputs:
         summary.append(tr(MESSAGES, "sum_no_outputs", lang))

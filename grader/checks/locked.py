@@ -24,13 +24,13 @@ MESSAGES = {
                      "Do not change those cells; the instructor will review this submission."},
     "edited_cell": {"es": "«{gid}» (celda {n}) editada", "en": "'{gid}' (cell {n}) edited"},
     "deleted_cell": {"es": "«{gid}» borrada", "en": "'{gid}' deleted"},
-    "not_template": {"es": "El notebook no parte del enunciado publicado: no contiene ninguna de sus {n} "
+    "not_template": {"es": "El cuaderno no parte del enunciado publicado: no contiene ninguna de sus {n} "
                             "celdas bloqueadas o de test. Descarga el enunciado de la práctica y trabaja "
                             "sobre él; el profesor revisará esta entrega.",
                       "en": "The notebook does not start from the released assignment: it has none of its "
                             "{n} locked or test cells. Download the assignment's notebook and work on it; "
                             "the instructor will review this submission."},
-    "no_template": {"es": "No se pudo comprobar: falta el notebook publicado ({path}).",
+    "no_template": {"es": "No se pudo comprobar: falta el cuaderno publicado ({path}).",
                     "en": "Could not be checked: the released notebook is missing ({path})."},
 }
 

@@ -69,13 +69,23 @@ MESSAGES = {
     "part_wrong": {"es": "{what}: {call} devolvió {name} = {got}; se esperaba {name} = {want}",
                    "en": "{what}: {call} returned {name} = {got}; expected {name} = {want}"},
     "also_wrong": {"es": " (también {names})", "en": " ({names} too)"},
+    "max_error": {"es": " (error absoluto máximo: {err})", "en": " (largest absolute error: {err})"},
+    "hidden_wrong": {"es": "caso oculto {n}: incorrecto", "en": "hidden case {n}: wrong"},
+    "hidden_raised": {"es": "caso oculto {n}: lanzó {ename}", "en": "hidden case {n}: raised {ename}"},
+    "hidden_hint": {"es": " ({hint})", "en": " ({hint})"},
+    "hidden_not_run": {"es": "caso oculto {n}: no llegó a terminar", "en": "hidden case {n}: did not finish"},
+    "hidden_no_result": {"es": "caso oculto {n}: no devolvió un array de números",
+                         "en": "hidden case {n}: did not return an array of numbers"},
     "matrix": {"es": "matriz {shape}", "en": "array {shape}"},
 }
 
 
 def judge_unit(check: UnitTestCheck, cases: list[UnitCase], run: RunOutput, lang: str = "es",
-               extraction: Extraction | None = None) -> CheckResult:
-    """Score one function's suite; `extraction` adds the functions the host saw missing."""
+               extraction: Extraction | None = None, hidden_cases: str = "summary") -> CheckResult:
+    """Score one function's suite; `extraction` adds the functions the host saw missing.
+
+    `hidden_cases` (the rubric's feedback.hidden_cases): `summary` names a failed hidden case by
+    its number, with the hint, never its inputs or expected values; `inputs` shows it all."""
     if not cases:
         raise ValueError(f"check {check.id!r}: the suite has no cases")
     fn = check.function
@@ -103,10 +113,15 @@ def judge_unit(check: UnitTestCheck, cases: list[UnitCase], run: RunOutput, lang
 
     case_info = info.get("cases") if isinstance(info.get("cases"), dict) else {}
     passed, details, hints = 0, [], []
+    hidden_number = 0
     for case in cases:
+        hidden_number += not case.public
         line, hint = _judge_case(check, case, run, case_info.get(case.id), lang)
         if line is None:
             passed += 1
+            continue
+        if not case.public and hidden_cases == "summary":
+            details.append(_hidden_summary(hidden_number, case, run, case_info.get(case.id), hint, lang))
             continue
         details.append(line)
         if hint and hint not in hints:
@@ -118,6 +133,21 @@ def judge_unit(check: UnitTestCheck, cases: list[UnitCase], run: RunOutput, lang
     if status_key and passed < len(cases):
         summary = tr(MESSAGES, status_key, lang, fn=fn) + " " + summary
     return result(passed, summary, details)
+
+
+def _hidden_summary(n: int, case: UnitCase, run: RunOutput, info, hint: str | None, lang: str) -> str:
+    """'caso oculto 3: incorrecto (la suma de cada columna no es 1)': no input, no expected value."""
+    info = info if isinstance(info, dict) else {}
+    arrays = run.arrays if isinstance(run.arrays, dict) else {}
+    returned = case.id in arrays or f"{case.id}__0" in arrays
+    if info.get("ok") is False:
+        text = tr(MESSAGES, "hidden_raised", lang, n=n, ename=clean(info.get("ename"), 60))
+    elif not returned:
+        key = "hidden_no_result" if info.get("ok") or run.status == "ok" else "hidden_not_run"
+        text = tr(MESSAGES, key, lang, n=n)
+    else:
+        text = tr(MESSAGES, "hidden_wrong", lang, n=n)
+    return text + (tr(MESSAGES, "hidden_hint", lang, hint=hint) if hint else "")
 
 
 def _judge_case(check: UnitTestCheck, case: UnitCase, run: RunOutput, info, lang: str) -> tuple[str | None, str | None]:
@@ -157,7 +187,8 @@ def _judge_case(check: UnitTestCheck, case: UnitCase, run: RunOutput, info, lang
     if np.allclose(out, want, rtol=check.rtol, atol=check.atol):
         return None, None
     hint = diagnose(case, out, want, lang) or fallback
-    return tr(MESSAGES, "wrong", lang, what=what, call=call, got=_fmt(out), want=_fmt(want)), hint
+    got_text, want_text = _fmt_pair(out, want)
+    return tr(MESSAGES, "wrong", lang, what=what, call=call, got=got_text, want=want_text) + _max_error(out, want, lang), hint
 
 
 # Functions returning several values: a hint naming the mistake from all of them at once.
@@ -207,7 +238,8 @@ def _judge_parts(check: UnitTestCheck, case: UnitCase, run: RunOutput, info: dic
             k for k, m in (("NaN", np.isnan(out)), ("inf", np.isinf(out))) if m.any())
         line = tr(MESSAGES, "part_not_finite", lang, name=name, got=_fmt(out), bad=bad, want=_fmt(w), **kw)
     else:
-        line = tr(MESSAGES, "part_wrong", lang, name=name, got=_fmt(out), want=_fmt(w), **kw)
+        got_text, want_text = _fmt_pair(out, w)
+        line = tr(MESSAGES, "part_wrong", lang, name=name, got=got_text, want=want_text, **kw) + _max_error(out, w, lang)
     if len(wrong) > 1:
         line += tr(MESSAGES, "also_wrong", lang, names=", ".join(names[i] for i in wrong[1:]))
     diagnose_parts = PART_HINTS.get(case.function)
@@ -228,9 +260,27 @@ def _call(case: UnitCase, lang: str) -> str:
     return f"{case.function}({', '.join(parts)})"
 
 
-def _fmt(a: np.ndarray) -> str:
-    text = np.array2string(a, precision=4, suppress_small=True, threshold=12, edgeitems=2, max_line_width=10_000)
+def _fmt(a: np.ndarray, precision: int = 4, suppress_small: bool = True) -> str:
+    text = np.array2string(a, precision=precision, suppress_small=suppress_small, threshold=12, edgeitems=2,
+                           max_line_width=10_000)
     return " ".join(text.split())
+
+
+def _fmt_pair(got: np.ndarray, want: np.ndarray) -> tuple[str, str]:
+    """Both arrays with the fewest digits (4 to 12) at which what is printed differs: a student
+    must see where the numbers part, not two identical-looking arrays."""
+    for suppress in (True, False):
+        for precision in (4, 6, 8, 10, 12):
+            a, b = _fmt(got, precision, suppress), _fmt(want, precision, suppress)
+            if a != b:
+                return a, b
+    return _fmt(got, 12, False), _fmt(want, 12, False)
+
+
+def _max_error(got: np.ndarray, want: np.ndarray, lang: str) -> str:
+    err = float(np.max(np.abs(got - want))) if got.size else 0.0
+    text = f"{err:.3g}"
+    return tr(MESSAGES, "max_error", lang, err=text.replace(".", ",") if lang == "es" else text)
 
 
 def _strings(value) -> list[str]:

@@ -14,7 +14,7 @@ from ..model import Result
 
 CATALOG = {
     "grade": {"es": "Nota", "en": "Grade"},
-    "notebook": {"es": "Notebook corregido", "en": "Graded notebook"},
+    "notebook": {"es": "Cuaderno corregido", "en": "Graded notebook"},
     "late": {"es": "Entrega fuera de plazo: {late} de retraso (entregado el {when}).",
              "en": "Late submission: {late} late (submitted {when})."},
     "raw": {"es": "Nota sin la penalización por retraso: {raw}.",

@@ -23,7 +23,7 @@ from .feedback import feedback_html
 
 CATALOG = {
     "file": {"es": "correccion_{assignment}.html", "en": "feedback_{assignment}.html"},
-    "title": {"es": "Corrección de {assignment}: {name}", "en": "Feedback on {assignment}: {name}"},
+    "title": {"es": "Corrección de la práctica «{assignment}»: {name}", "en": "Feedback on the assignment '{assignment}': {name}"},
     "participant": {"es": "Participante", "en": "Participant"},
 }
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')  # what Moodle's clean_filename drops

@@ -21,7 +21,7 @@ from .unit import UnitRun
 CATALOG = {
     "self_reported": {
         "es": "Tu cuaderno muestra una exactitud en test de {acc} (autodeclarada: no comprobada aquí). Con el "
-              "umbral de {thr} valdría {pts} de {max} puntos; el corrector la medirá al re-ejecutar el cuaderno, "
+              "umbral de {thr} valdría {pts} de {max} puntos; el corrector la medirá al reejecutar el cuaderno, "
               "sobre un conjunto de test oculto.",
         "en": "Your notebook shows a test accuracy of {acc} (self-reported: not checked here). With the threshold "
               "of {thr} it would be worth {pts} of {max} points; the grader measures it when it re-runs the "
@@ -32,14 +32,14 @@ CATALOG = {
         "en": "Your notebook does not show its test accuracy (the output of the evaluation cell), so it cannot be "
               "estimated. Run the whole notebook and save it with its outputs."},
     "claim_later": {
-        "es": "Tu cuaderno muestra {acc}; el corrector la comparará con la que obtenga al re-ejecutarlo "
+        "es": "Tu cuaderno muestra {acc}; el corrector la comparará con la que obtenga al reejecutarlo "
               "(tolerancia: {tol} puntos). No da puntos: si no coinciden, el profesor revisará la entrega.",
         "en": "Your notebook shows {acc}; the grader compares it with what it gets when re-running it "
               "(tolerance: {tol} points). No points: if they differ, the instructor reviews the submission."},
     "no_public": {
         "es": "No hay tests públicos de `{fn}` en esta versión del corrector: se comprobará al corregir.",
         "en": "This version of the grader has no public tests for `{fn}`: it is checked when grading."},
-    "pending": {"es": "Se comprueba cuando el profesor corrige (re-ejecutando el cuaderno).",
+    "pending": {"es": "Se comprueba cuando el profesor corrige (reejecutando el cuaderno).",
                 "en": "Checked when the instructor grades (re-running the notebook)."},
     "locked_ok": {"es": "Las celdas bloqueadas y de test del enunciado están sin modificar (si borraste alguna, "
                         "se verá al corregir).",
@@ -50,7 +50,7 @@ CATALOG = {
                              "from another copy?); it is checked when grading, against the release."},
     "pending_deleted": {"es": "celdas bloqueadas borradas", "en": "deleted locked cells"},
     "pending_hidden": {"es": "los tests ocultos de `{fn}`", "en": "the hidden tests of `{fn}`"},
-    "pending_accuracy": {"es": "«{title}»: la exactitud al re-ejecutar el cuaderno, sobre el test oculto",
+    "pending_accuracy": {"es": "«{title}»: la exactitud al reejecutar el cuaderno, sobre el test oculto",
                          "en": "'{title}': the accuracy when the notebook is re-run, on the hidden test set"},
     "pending_check": {"es": "«{title}»", "en": "'{title}'"},
 }
@@ -114,7 +114,7 @@ def _claimed(chk, ctx: Context):
     later = [tr(CATALOG, "pending_check", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
     acc = ctx.claimed
     if acc is None:  # the grader's verdict does not depend on the re-run then
-        res, _ = judge_claimed(chk, None, None, ctx.lang)
+        res, _, _ = judge_claimed(chk, None, [], None, ctx.lang)
         return _item(chk, ctx, res.points, res.passed, res.message, "verified", False), []
     msg = tr(CATALOG, "claim_later", ctx.lang, acc=fmt_pct(acc, ctx.lang),
              tol=fmt_num(100 * chk.tolerance, ctx.lang, 1))

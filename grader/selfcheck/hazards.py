@@ -8,6 +8,7 @@ cost points at grading time, the others are advice.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,8 +89,16 @@ CATALOG = {
               "arrays enteros, muchas imágenes), vuelve a ejecutarlo y guárdalo.",
         "en": "the notebook is {size} MB and the upload limit is {limit} MB: remove huge outputs (whole arrays "
               "printed, many images), run it again and save it."},
+    "selfcheck_cell": {
+        "es": "`{command}` es de la autocomprobación: borra esa celda antes de entregar (al corregir no hay red ni "
+              "paquete `grader`, y la celda daría error).",
+        "en": "`{command}` is the self-check's: delete that cell before handing in (when grading there is no "
+              "network nor `grader` package, and the cell would fail)."},
     "nothing_served": {"es": "nada", "en": "nothing"},
 }
+CLASS_INDEX = "imagenet_class_index.json"  # what keras.applications' decode_predictions downloads
+#: The student package itself (its name, or its wheel's file name in a path or URL).
+_GRADER_PACKAGE = re.compile(r"dl[-_.]notebook[-_.]grader", re.I)
 
 #: keras.datasets.<name>.load_data() -> the files Keras asks get_file for (any one of each group).
 KERAS_DATASETS = {
@@ -149,7 +158,7 @@ def find_hazards(cells: list[CodeCell], notebook: Path, served: list[str], lang:
     said = {(f.cell, f.snippet) for f in out if f.kind != "absolute_path"}
     seen, unique = set(), []
     for f in sorted(out, key=lambda f: (f.cell or 0)):
-        key = (f.kind, f.cell, f.message)
+        key = (f.kind, f.cell, "" if f.kind == "selfcheck_cell" else f.message)  # one per self-check cell
         if f.kind == "absolute_path" and (f.cell, f.snippet) in said:
             continue  # `drive.mount("/content/drive")`: the mount's finding already says it
         if key not in seen:
@@ -173,6 +182,8 @@ def _shell(cell: CodeCell, marker: str, line: str, provided: set[str], lang: str
 
 
 def _install(cell: int, shown: str, packages: list[str], provided: set[str], lang: str) -> Finding:
+    if any(_GRADER_PACKAGE.search(p) for p in packages):  # the release's self-check instructions
+        return Finding("selfcheck_cell", tr(CATALOG, "selfcheck_cell", lang, command=shown), False, cell, shown)
     names = [package_name(p) for p in packages]
     missing = [p for p, n in zip(packages, names) if n is None or n not in provided]
     if missing:
@@ -201,7 +212,10 @@ def _code(cell: CodeCell, names: dict[str, str], consts: dict[str, str], provide
             continue
         name = qualified(node.func, names) or ""
         shown = cell.line_of(name.rsplit(".", 1)[-1] + "(") if name else ""
-        if name.startswith("google.colab.") and name.endswith(".mount"):
+        if name == "grader.check":
+            out.append(Finding("selfcheck_cell", tr(CATALOG, "selfcheck_cell", lang, command=shown), False,
+                               cell.number, shown))
+        elif name.startswith("google.colab.") and name.endswith(".mount"):
             key = "colab_guarded" if guarded else "drive_mount"
             out.append(Finding(key, tr(CATALOG, key, lang, module="google.colab.drive"), not guarded,
                                cell.number, shown))
@@ -220,7 +234,13 @@ def _code(cell: CodeCell, names: dict[str, str], consts: dict[str, str], provide
                 out.append(Finding("keras_download", tr(CATALOG, "keras_download", lang, command=shown,
                                                         file=sorted(groups[0])[0], served=served_text),
                                    True, cell.number, shown))
-        elif ".applications." in name and _downloads_weights(node):
+        elif ".applications." in name and name.endswith(".decode_predictions"):
+            if CLASS_INDEX not in served:  # Keras fetches ImageNet's class names with get_file
+                out.append(Finding("keras_download", tr(CATALOG, "keras_download", lang, command=shown,
+                                                        file=CLASS_INDEX, served=served_text), True, cell.number,
+                                   shown))
+        elif ".applications." in name and name.rsplit(".", 1)[-1][:1].isupper() and _downloads_weights(node):
+            # a model class (MobileNetV2, ResNet50); preprocess_input and the like download nothing
             app = "".join(ch for ch in name.rsplit(".", 1)[-1].lower() if ch.isalnum())
             if not any(app in "".join(ch for ch in s.lower() if ch.isalnum()) for s in served):
                 out.append(Finding("weights", tr(CATALOG, "weights", lang, command=shown, served=served_text),

@@ -20,10 +20,12 @@ from ..paths import course_dir
 PACKAGED = Path(__file__).resolve().parent / "rubrics"
 
 CATALOG = {
-    "unknown": {"es": "no conozco la práctica «{name}» (conozco: {known}). Actualiza el corrector "
-                      "(pip install -U dl-notebook-grader) o indica otra con --assignment.",
-                "en": "unknown assignment '{name}' (known: {known}). Update the grader "
-                      "(pip install -U dl-notebook-grader) or give another one with --assignment."},
+    "unknown": {"es": "no conozco la práctica «{name}» (conozco: {known}). Instala la versión del corrector "
+                      "que da la asignatura (el enlace de la primera celda del enunciado) o indica otra con "
+                      "--assignment.",
+                "en": "unknown assignment '{name}' (known: {known}). Install the grader's version the course "
+                      "hands out (the link in the assignment notebook's first cell) or give another one with "
+                      "--assignment."},
     "undetected": {"es": "no sé de qué práctica es «{file}»: el cuaderno no lleva la marca del enunciado "
                          "publicado (¿lo copiaste a un cuaderno nuevo?). Indícala con --assignment "
                          "(una de: {known}).",

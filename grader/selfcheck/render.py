@@ -29,12 +29,12 @@ CATALOG = {
     "findings": {"es": "Lo que fallará al corregir (sin red, sin Drive, sin tus ficheros)",
                  "en": "What breaks when graded (no network, no Drive, none of your files)"},
     "cell": {"es": "celda {n}", "en": "cell {n}"},
-    "run_failed": {"es": "La re-ejecución no terminó bien: {message}",
+    "run_failed": {"es": "La reejecución no terminó bien: {message}",
                    "en": "The re-run did not finish well: {message}"},
     "expected": {"es": "Nota esperada: {grade} / {max}", "en": "Expected grade: {grade} / {max}"},
     "range": {"es": "entre {low} y {high}", "en": "between {low} and {high}"},
-    "at_risk": {"es": "(La nota más baja da por perdido lo que depende de re-ejecutar el cuaderno, {checks}, "
-                      "porque lo marcado con ✘ puede hacer fallar la re-ejecución.)",
+    "at_risk": {"es": "(La nota más baja da por perdido lo que depende de reejecutar el cuaderno, {checks}, "
+                      "porque lo marcado con ✘ puede hacer fallar la reejecución.)",
                 "en": "(The lowest grade counts as lost what depends on re-running the notebook, {checks}, "
                       "because what is marked ✘ may make the re-run fail.)"},
     "pending": {"es": "Pendiente hasta que corrija el profesor: {items}.",

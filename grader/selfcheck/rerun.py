@@ -5,7 +5,8 @@ limits) and judged by `grade_submission`, exactly as in `grader grade`, with two
 student's machine imposes: the unit tests are the public ones, and without the instructor's hidden
 test set the accuracy is measured on the public test split of the assignment's data (the file the
 student's own notebook loaded: Keras' cache, a path given with --data, or the grader's stand-in).
-Linux only (bubblewrap); needs the execution extras (`pip install 'dl-notebook-grader[rerun]'`).
+Linux only (bubblewrap); needs the execution extras (`pip install 'dl_notebook_grader-….whl[rerun]'`, the
+wheel the course hands out).
 """
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from ..run_checks import RUN_KINDS
 from .report import CheckItem
 
 CATALOG = {
-    "no_extras": {"es": "--rerun necesita los componentes de ejecución del corrector: "
-                        "pip install 'dl-notebook-grader[rerun]' ({error})",
-                  "en": "--rerun needs the grader's execution components: "
-                        "pip install 'dl-notebook-grader[rerun]' ({error})"},
+    "no_extras": {"es": "--rerun necesita los componentes de ejecución del corrector: instálalo con ellos desde "
+                        "el paquete de la asignatura, pip install '{wheel}[rerun]' ({error})",
+                  "en": "--rerun needs the grader's execution components: install it with them from the "
+                        "course's package, pip install '{wheel}[rerun]' ({error})"},
     "no_data": {"es": "--rerun necesita el fichero de datos «{name}» que carga el cuaderno: ejecútalo una vez "
                       "con red (Keras lo guarda en {cache}) o indícalo con --data {name}=RUTA",
                 "en": "--rerun needs the data file '{name}' the notebook loads: run it once with network "
@@ -34,7 +35,7 @@ CATALOG = {
     "no_public": {"es": "--rerun aún no sabe medir sin el conjunto oculto los datos de tipo «{loader}»",
                   "en": "--rerun cannot yet measure '{loader}' data without the hidden set"},
     "public_accuracy": {
-        "es": "Exactitud al re-ejecutar el cuaderno, medida aquí sobre el test público ({data}): {acc} (umbral "
+        "es": "Exactitud al reejecutar el cuaderno, medida aquí sobre el test público ({data}): {acc} (umbral "
               "{thr}). El corrector la mide sobre un test oculto, con imágenes distintas.",
         "en": "Accuracy when re-running the notebook, measured here on the public test split ({data}): {acc} "
               "(threshold {thr}). The grader measures it on a hidden test set, with other images."},
@@ -108,7 +109,9 @@ def rerun(path: Path, rubric, lang: str, *, python: str | None = None, data: dic
         from ..grade import GradeContext, grade_submission
         from ..sandbox import SandboxSession
     except ImportError as exc:
-        raise GraderError(tr(CATALOG, "no_extras", lang, error=exc)) from None
+        from ..authoring.student_package import WHEEL_NAME
+
+        raise GraderError(tr(CATALOG, "no_extras", lang, error=exc, wheel=WHEEL_NAME)) from None
     datasets = resolve_datasets(rubric, data or {}, lang)
     with tempfile.TemporaryDirectory(prefix="grader-rerun-") as tmp:
         data_section = {"keras_datasets": {k: str(v) for k, v in datasets.items()}}

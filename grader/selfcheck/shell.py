@@ -17,7 +17,8 @@ _SEPARATORS = {"&&", "||", ";", "|"}
 _PIP_VALUE_OPTIONS = {"-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-i", "--index-url",
                       "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix", "--root",
                       "--platform", "--python-version", "--implementation", "--abi", "--progress-bar",
-                      "--log", "--cache-dir", "--src", "--upgrade-strategy", "-C", "--config-settings"}
+                      "--log", "--cache-dir", "--src", "--upgrade-strategy", "-C", "--config-settings",
+                      "--retries", "--timeout", "--proxy", "--trusted-host", "--only-binary", "--no-binary"}
 
 #: What the grading environment has besides the package's own requirements (their dependencies
 #: that students import by name). Names are normalised as in PEP 503.
