@@ -185,6 +185,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         "datasets": {k: str(v) for k, v in ctx.datasets.items()},
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "store": str(store.path), "run_id": run_id, "only": opts.only, "force": opts.force, **info,
+        "cluster_jobs": getattr(runner, "placement", None),
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
     }, indent=1, ensure_ascii=False))
     files["store"] = store.path

@@ -77,6 +77,7 @@ class DaskJobs:
         self._shared: dict[int, tuple[object, object]] = {}  # id(obj) -> (obj, scattered future)
         self._tmp = Path(tempfile.mkdtemp(prefix="dl-grader-coordinator-"))
         self._kernel: tuple[str, dict] | None = None
+        self.placement: dict[str, dict[str, int]] = {}  # job kind -> worker -> jobs run there
 
     # -- what the batch needs to know ------------------------------------------------------
     @property
@@ -100,8 +101,9 @@ class DaskJobs:
     def functions(self, source, cases, inputs, **kw):
         from .worker import functions_job
 
-        return self._wait(self.client.submit(functions_job, self.batch, self.cfg, source, cases,
-                                             inputs, kw, pure=False, key=self._key("unit", kw)))
+        return self._count("functions", self._wait(self.client.submit(
+            functions_job, self.batch, self.cfg, source, cases, inputs, kw, pure=False,
+            key=self._key("unit", kw))))
 
     def notebook(self, notebook: Path, *, gpu: bool = False, extra_files=None, datasets=None,
                  probe_inputs=None, **kw):
@@ -115,10 +117,19 @@ class DaskJobs:
         fut = self.client.submit(notebook_job, self.batch, self.cfg, Path(notebook).read_bytes(), extra,
                                  data, inputs, kw, pure=False, resources=resources, key=self._key("nb", kw))
         run, executed = self._wait(fut)
+        self._count("notebook", run)
         if executed is not None:
             out = self._tmp / f"{uuid.uuid4().hex}.ipynb"
             out.write_bytes(executed)
             run.executed_notebook = out
+        return run
+
+    def _count(self, kind: str, run):
+        """Which worker ran what (run.json's `cluster_jobs`)."""
+        where = str(run.info.get("worker", "?"))
+        with self._lock:
+            per = self.placement.setdefault(kind, {})
+            per[where] = per.get(where, 0) + 1
         return run
 
     def _key(self, kind: str, kw: dict) -> str:
@@ -126,10 +137,19 @@ class DaskJobs:
         return f"grader-{kind}-{safe}-{uuid.uuid4().hex[:8]}"
 
     def _scatter(self, obj, prepare):
-        """One future per batch-wide object (its bytes sent to each worker at most once)."""
+        """One future per batch-wide object: a task that returns it, so its bytes go to each
+        worker at most once (workers fetch it from each other), and the scheduler, which keeps
+        the task, can make it again if every worker holding it dies (scattered data could not)."""
+        import warnings
+
+        from .worker import hold
+
         with self._lock:
             if id(obj) not in self._shared:
-                [fut] = self.client.scatter([prepare(obj)], broadcast=False, hash=False)
+                with warnings.catch_warnings():  # "large object in task graph": on purpose
+                    warnings.simplefilter("ignore")
+                    fut = self.client.submit(hold, prepare(obj), pure=False,
+                                             key=f"grader-data-{uuid.uuid4().hex[:12]}")
                 self._shared[id(obj)] = (obj, fut)
             return self._shared[id(obj)][1]
 

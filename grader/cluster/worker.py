@@ -53,6 +53,20 @@ def worker_gpus() -> list[str]:
     return detect_gpus()
 
 
+def hold(obj):
+    """A batch-wide object (data files, hidden inputs) as a task result on the workers."""
+    return obj
+
+
+def _address() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except Exception:
+        return "local"
+
+
 def _nthreads() -> int:
     try:
         from distributed import get_worker
@@ -137,6 +151,7 @@ def notebook_job(batch: str, cfg: dict, nb_bytes: bytes, extra: dict[str, bytes]
             extra_files[rel_name] = p
         run = run_notebook(s, nb, extra_files=extra_files, datasets=files, probes=kwargs.pop("probes", None),
                            probe_inputs=probe_inputs, **kwargs)
+        run.info["worker"] = _address()
         executed = None
         if run.executed_notebook is not None:
             executed = Path(run.executed_notebook).read_bytes()
@@ -151,7 +166,9 @@ def functions_job(batch: str, cfg: dict, source: str, cases: list, inputs: dict,
     """grader.sandbox.run_functions on this worker (unit tests: inputs only, no expected values)."""
     from ..sandbox import run_functions
 
-    return run_functions(_batch_session(session(**cfg), batch), source, cases, inputs, **kwargs)
+    run = run_functions(_batch_session(session(**cfg), batch), source, cases, inputs, **kwargs)
+    run.info["worker"] = _address()
+    return run
 
 
 def kernel_info(python: str | None) -> dict:
