@@ -63,6 +63,12 @@ class Cluster:
         with Client(self.address, timeout="30s") as c:
             c.wait_for_workers(workers, timeout=120)
 
+    def by_name(self) -> dict[str, str]:
+        from distributed import Client
+
+        with Client(self.address, timeout="30s") as c:
+            return {w["name"]: addr for addr, w in c.scheduler_info()["workers"].items()}
+
     def close(self) -> None:
         for p in [*self.workers, self.scheduler]:
             if p.poll() is None:
@@ -200,6 +206,25 @@ def test_scheduler_killed_keeps_finished_results_and_resumes(setup, local_rows, 
     assert again.returncode == 0, again.stderr
     assert f"{len(kept)} reused, {4 - len(kept)} graded" in again.stdout
     assert rows(out) == local_rows
+
+
+def test_gpus_send_notebook_runs_to_gpu_workers_only(setup, local_rows, tmp_path):
+    """--gpus: notebook runs ask for the worker resource GPU=1, unit jobs do not. Here the
+    "GPU worker" has no GPU (none on this machine): its sandboxes run on the CPU, so the rows
+    are the local path's."""
+    tmp, zpath, rubric = setup
+    c = Cluster(tmp_path / "cluster", worker_args=[["--resources", "GPU=1"], []])
+    try:
+        out = tmp_path / "out"
+        proc = run(grade_cmd(zpath, rubric, out, "--cluster", c.address, "--gpus", "all"))
+        names = c.by_name()
+    finally:
+        c.close()
+    assert proc.returncode == 0, proc.stderr
+    assert rows(out) == local_rows
+    jobs = json.loads((out / "mnist_cnn" / "run.json").read_text())["cluster_jobs"]
+    assert jobs["notebook"] == {names["w0"]: 4}, jobs
+    assert sum(jobs["functions"].values()) == 8
 
 
 def test_doctor_reports_every_worker(cluster):
