@@ -289,3 +289,27 @@ def test_slurm_job_script(tmp_path):
     cfg_path.write_text("partition: gpu\ngpu_per_job: 1\n")
     with pytest.raises(GraderError, match="gpu_per_job"):
         load_slurm_config(cfg_path)
+
+
+@pytest.mark.slow
+def test_demo_grades_through_a_local_cluster(tmp_path):
+    """The README's command: the MNIST demo (TensorFlow notebooks) through `--cluster local:2`,
+    with its Moodle worksheet; every student gets the row the demo's expectations say."""
+    from test_e2e_demo import EXPECTED
+
+    demo = ROOT / "submissions" / "demo"
+    proc = run(_py("grader", "grade", "mnist_cnn", str(demo / "mnist_cnn.zip"), "--worksheet",
+                   str(demo / "mnist_cnn.worksheet.csv"), "--out", str(tmp_path), "--course-dir",
+                   str(ROOT), "--cluster", "local:2"))
+    assert proc.returncode == 0, proc.stderr
+    got = {json.loads(x)["participant_id"]: json.loads(x)
+           for x in (tmp_path / "mnist_cnn" / "results.jsonl").read_text().splitlines()}
+    assert sorted(got) == sorted(EXPECTED["mnist_cnn"])
+    for pid, want in EXPECTED["mnist_cnn"].items():
+        row = got[pid]
+        assert row["status"] == want["status"], row["message"]
+        assert want["grade"][0] <= row["score"] <= want["grade"][1], row
+        assert sorted(c["id"] for c in row["checks"] if c["max_points"] and not c["passed"]) == sorted(want["failed"])
+    info = json.loads((tmp_path / "mnist_cnn" / "run.json").read_text())
+    assert info["cluster"].startswith("tcp://127.0.0.1:") and len(info["cluster_jobs"]["notebook"]) == 2
+    assert (tmp_path / "mnist_cnn" / "moodle_grading_worksheet.csv").exists()

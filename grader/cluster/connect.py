@@ -70,11 +70,12 @@ def slurm_cluster(cfg: SlurmConfig):
 
 
 def connect(spec: str, *, config: Path | None, gpus: bool, wait_s: float = 120):
-    """(client, closer, address) for `--cluster SPEC`; a clear error when it cannot be reached."""
+    """(client, closer, address, expected worker threads) for `--cluster SPEC`; a clear error
+    when it cannot be reached."""
     from distributed import Client, LocalCluster
 
     _quiet_dask_logs()
-    cluster = None
+    cluster, expected = None, 0
     if m := re.fullmatch(r"local:(\d+)", spec):
         if gpus:
             raise GraderError("--cluster local:N does not hand out GPUs; use --gpus without "
@@ -88,6 +89,7 @@ def connect(spec: str, *, config: Path | None, gpus: bool, wait_s: float = 120):
         cluster = slurm_cluster(cfg)
         cluster.scale(jobs=cfg.jobs)
         address, wait_s = cluster.scheduler_address, cfg.wait_s
+        expected = cfg.jobs * cfg.cores
     elif re.fullmatch(r"(tcp|tls|ucx|inproc)://\S+|[\w.-]+:\d+", spec):
         address = spec if "://" in spec else f"tcp://{spec}"
     else:
@@ -115,7 +117,7 @@ def connect(spec: str, *, config: Path | None, gpus: bool, wait_s: float = 120):
                 except Exception:  # a scheduler that is gone: nothing left to close
                     pass
 
-    return client, close, address
+    return client, close, address, expected
 
 
 def _quiet_dask_logs() -> None:
@@ -138,6 +140,7 @@ def open_runner(spec: str, *, config: Path | None = None, python: str | None = N
     """The DaskJobs runner of a batch graded on `--cluster SPEC`."""
     from .runners import DaskJobs
 
-    client, close, address = connect(spec, config=config, gpus=gpus)
+    client, close, address, expected = connect(spec, config=config, gpus=gpus)
     return DaskJobs(client, address, python=python, sandboxed=sandboxed,
-                    limits_mechanism=limits_mechanism, gpus=gpus, closer=close)
+                    limits_mechanism=limits_mechanism, gpus=gpus, closer=close,
+                    expected_slots=expected)

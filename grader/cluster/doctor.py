@@ -74,7 +74,7 @@ def cluster_doctor(spec: str, *, config=None, python: str | None = None, tensorf
     """Print every worker's report; exit status 1 if any worker cannot grade."""
     from .connect import connect
 
-    client, close, address = connect(spec, config=config, gpus=False)
+    client, close, address, _ = connect(spec, config=config, gpus=False)
     try:
         workers = sorted(client.scheduler_info()["workers"])
         sha = hashlib.sha256(TEST_BLOB).hexdigest()

@@ -64,10 +64,12 @@ class DaskJobs:
     """
 
     def __init__(self, client, address: str, *, python: str | None = None, sandboxed: bool = True,
-                 limits_mechanism: str | None = None, gpus: bool = False, closer=None):
+                 limits_mechanism: str | None = None, gpus: bool = False, closer=None,
+                 expected_slots: int = 0):
         self.client = client
         self.address = address
         self.gpus = gpus
+        self.expected_slots = expected_slots  # Slurm: the threads of every job asked for
         self.batch = uuid.uuid4().hex
         self.cfg = {"python": python, "sandboxed": sandboxed, "limits": limits_mechanism, "threads": None}
         self.session = None  # no sandbox on the coordinator
@@ -92,7 +94,7 @@ class DaskJobs:
         return self._kernel
 
     def slots(self) -> int:
-        return max(1, sum(self.client.nthreads().values()))
+        return max(1, self.expected_slots, sum(self.client.nthreads().values()))
 
     def set_threads(self, threads: int | None) -> None:
         self.cfg["threads"] = threads  # None: each worker divides its cores among its threads

@@ -149,7 +149,7 @@ def notebook_job(batch: str, cfg: dict, nb_bytes: bytes, extra: dict[str, bytes]
             p.parent.mkdir(exist_ok=True)
             p.write_bytes(blob)
             extra_files[rel_name] = p
-        run = run_notebook(s, nb, extra_files=extra_files, datasets=files, probes=kwargs.pop("probes", None),
+        run = run_notebook(s, nb, extra_files=extra_files, datasets=files,
                            probe_inputs=probe_inputs, **kwargs)
         run.info["worker"] = _address()
         executed = None
