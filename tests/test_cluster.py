@@ -176,6 +176,41 @@ def test_worker_killed_mid_notebook_reruns_elsewhere(setup, local_rows, tmp_path
         c.close()
 
 
+def test_ctrl_c_stops_the_batch_sandboxes_on_the_workers(setup, local_rows, cluster, tmp_path):
+    tmp, zpath, rubric = setup
+    out = tmp_path / "out"
+    proc = subprocess.Popen(grade_cmd(zpath, rubric, out, "--cluster", cluster.address), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_results(out, 1, proc)
+    t0 = time.monotonic()
+    while True:  # a notebook's `sleep 5.07` that has just started on a worker
+        started = {}
+        for pid in _sandbox_sleeps():
+            try:
+                started[pid] = psutil.Process(pid).create_time()
+            except psutil.Error:
+                pass
+        if started and time.time() - max(started.values()) < 1.0:
+            break
+        assert time.monotonic() - t0 < 60 and proc.poll() is None, "no notebook running"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr and "Traceback" not in stderr
+    newest = max(started, key=started.get)
+    while psutil.pid_exists(newest) and time.time() < started[newest] + 10:
+        time.sleep(0.05)
+    # gone before the sleep's own end: the worker's sandbox was killed, not left to finish
+    assert time.time() < started[newest] + float(MARKER), "a worker's sandbox outlived the Ctrl-C"
+    kept = stored_runs(out)
+    assert rows(out) == {pid: local_rows[pid] for pid in kept}  # only clean results kept
+    again = run(grade_cmd(zpath, rubric, out, "--cluster", cluster.address))  # the workers go on
+    assert again.returncode == 0, again.stderr
+    assert f"{len(kept)} reused, {4 - len(kept)} graded" in again.stdout
+    assert rows(out) == local_rows
+
+
 def test_scheduler_killed_keeps_finished_results_and_resumes(setup, local_rows, tmp_path):
     tmp, zpath, rubric = setup
     c = Cluster(tmp_path / "cluster")
