@@ -30,6 +30,7 @@ from .data.loaders import load_data
 from .roundtrip import RoundTrip
 from .report.assignment_report import write_assignment_report
 from .rubric import Rubric
+from .cluster.runners import ClusterLost, LocalJobs
 from .sandbox import SandboxSession
 from .store import OutputLock, ResultStore
 from .store.fingerprint import rubric_fingerprint, submission_key
@@ -57,6 +58,8 @@ class BatchOptions:
     force: bool = False  # --force: re-grade everyone, stored results or not
     similarity_archive: Path | None = None  # earlier years' graded folders to compare with
     data_dir: Path | None = None  # prepared data (grader data); None: the default
+    cluster: str | None = None  # --cluster: the sandboxed jobs go to Dask workers (None: here)
+    cluster_config: Path | None = None  # --cluster slurm: its YAML file
 
 
 @dataclass
@@ -124,10 +127,9 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         write_atomic(store.files / KEPT_WORKSHEET, Path(opts.worksheet).read_bytes())
     report.warnings += rt.warnings
     data = load_data(rubric, opts.data_dir)
-    session = SandboxSession.create(opts.python, sandboxed=opts.sandboxed, keep_jobs=opts.keep_jobs,
-                                    limits_mechanism=opts.limits_mechanism, threads=1,
-                                    gpus=opts.gpus, jobs_per_gpu=opts.jobs_per_gpu)
+    runner = _runner(opts)
     try:
+        kernel_python, kernel_packages = runner.kernel
         datasets = data.pop("datasets")
         data_files = [*datasets.values(), Path(data["hidden_path"])]
         hidden = hidden_cases_dir(rubric)
@@ -137,7 +139,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
             data_files += [release_template(rubric, c) for c in rubric.checks if c.kind == "locked_cells"]
         fingerprint, parts = rubric_fingerprint(
             rubric, data_files, lang=lang, grader_version=__version__,
-            kernel_python=str(session.kenv.python), sandboxed=opts.sandboxed, sha=store.file_sha256)
+            kernel_python=kernel_python, sandboxed=opts.sandboxed, sha=store.file_sha256)
         store.sweep()
         subs = [store.keep_original(s) for s in report.submissions]
         keys = {s.participant_id: submission_key(s, fingerprint, store.file_sha256) for s in subs}
@@ -150,10 +152,12 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
             "argv": sys.argv[1:], "only": opts.only, "force": opts.force, "to_grade": len(todo),
             "reused": reused, "fingerprint_parts": {k: v for k, v in parts.items() if k != "rubric"}})
         store.record_submissions(subs, run_id)
-        workers = max(1, min(opts.workers or default_workers(rubric.limits.memory_mb), len(todo) or 1))
-        session.threads = rubric.limits.threads or max(1, (os.cpu_count() or 1) // workers)
-        ctx = GradeContext(rubric=rubric, session=session, lang=lang, datasets=datasets,
-                           data=data, executed_dir=store.files / "staging")
+        slots = runner.slots() if opts.cluster else default_workers(rubric.limits.memory_mb)
+        workers = max(1, min(opts.workers or slots, len(todo) or 1))
+        threads = rubric.limits.threads or (None if opts.cluster else max(1, (os.cpu_count() or 1) // workers))
+        runner.set_threads(threads)
+        ctx = GradeContext(rubric=rubric, session=runner.session, lang=lang, datasets=datasets,
+                           data=data, executed_dir=store.files / "staging", jobs=runner)
         for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
             if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites and todo:
                 if all(c.public for c in ctx.suite(chk)):
@@ -165,7 +169,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         graded, interrupted = _run_all(todo, ctx, store, keys, run_id, workers, rt, lang,
                                        on_result, report.warnings)
     finally:
-        session.close()
+        runner.close()
     present = {s.participant_id for s in subs}
     pairs = class_pairs(store, present, keys, rt, lang)
     similar = flag_similar(pairs, rubric, out_dir, archive=opts.similarity_archive)
@@ -176,18 +180,20 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     pending = len(todo) - graded
     wall = round(time.monotonic() - t0, 2)
     info = {"graded": graded, "reused": reused, "pending": pending, "class": len(pairs),
-            "state": "interrupted" if interrupted else "finished", "wall_s": wall}
+            "state": "interrupted" if interrupted else "finished", "wall_s": wall,
+            "cluster": opts.cluster and getattr(runner, "address", opts.cluster)}
     store.end_run(run_id, info["state"], info)
     files["run"] = write_atomic(out_dir / "run.json", json.dumps({
         "grader_version": __version__, "assignment": rubric.assignment, "rubric": rubric.source,
         "rubric_resolved": rubric.model_dump(mode="json", exclude={"source"}),
-        "source": str(source), "lang": lang, "workers": workers, "threads_per_job": session.threads,
+        "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
         "gpus": opts.gpus, "jobs_per_gpu": opts.jobs_per_gpu,
-        "sandboxed": opts.sandboxed, "kernel_python": str(session.kenv.python),
-        "kernel_packages": session.kenv.packages, "hidden_test": data["hidden_path"],
+        "sandboxed": opts.sandboxed, "kernel_python": kernel_python,
+        "kernel_packages": kernel_packages, "hidden_test": data["hidden_path"],
         "datasets": {k: str(v) for k, v in ctx.datasets.items()}, "data": data["sources"],
         "host": platform.node(), "finished": datetime.now(timezone.utc).isoformat(),
         "store": str(store.path), "run_id": run_id, "only": opts.only, "force": opts.force, **info,
+        "cluster_jobs": getattr(runner, "placement", None),
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
     }, indent=1, ensure_ascii=False))
     files["store"] = store.path
@@ -196,6 +202,10 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     rep = BatchReport(out_dir=out_dir, results=[r for _, r in pairs], pairs=pairs,
                       ignored=report.ignored, warnings=report.warnings, files=files, wall_s=wall,
                       workers=workers, graded=graded, reused=reused, pending=pending, run_id=run_id)
+    if isinstance(interrupted, ClusterLost):
+        raise ClusterLost(f"{interrupted}: {graded} graded in this run and {len(pairs)} results kept "
+                          f"in {store.path}; {pending} not graded yet. Run the same command again "
+                          "(with a working cluster, or without --cluster) to resume.")
     if interrupted:
         raise Interrupted(f"interrupted: {graded} graded in this run and {len(pairs)} results kept "
                           f"in {store.path}; {pending} not graded yet. Exports written for what is "
@@ -203,9 +213,24 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     return rep
 
 
-def _run_all(todo, ctx, store, keys, run_id, workers, rt, lang, on_result, warnings) -> tuple[int, bool]:
-    """Grade `todo` on `workers` threads, storing each result as it arrives. On Ctrl-C: stop
-    every running sandbox at once, keep what had finished before, report it was interrupted."""
+def _runner(opts: BatchOptions):
+    """Where this batch's sandboxed jobs run: this machine's sandbox, or a Dask cluster."""
+    if opts.cluster:
+        from .cluster.connect import open_runner
+
+        return open_runner(opts.cluster, config=opts.cluster_config, python=opts.python,
+                           sandboxed=opts.sandboxed, limits_mechanism=opts.limits_mechanism,
+                           gpus=bool(opts.gpus))
+    return LocalJobs(SandboxSession.create(
+        opts.python, sandboxed=opts.sandboxed, keep_jobs=opts.keep_jobs,
+        limits_mechanism=opts.limits_mechanism, threads=1, gpus=opts.gpus,
+        jobs_per_gpu=opts.jobs_per_gpu))
+
+
+def _run_all(todo, ctx, store, keys, run_id, workers, rt, lang, on_result, warnings):
+    """Grade `todo` on `workers` threads, storing each result as it arrives. On Ctrl-C (or a
+    lost cluster): stop every running sandbox at once, keep what had finished before, and
+    return what stopped the batch (False when nothing did)."""
     stored: set = set()
     pool = ThreadPoolExecutor(workers)
     futures = {pool.submit(_safe_grade, sub, ctx, store): sub for sub in todo}
@@ -222,7 +247,12 @@ def _run_all(todo, ctx, store, keys, run_id, workers, rt, lang, on_result, warni
     interrupted = False
     try:
         for fut in as_completed(futures):
-            keep(fut)
+            try:
+                keep(fut)
+            except ClusterLost as exc:  # finished results stay; this one is not a result
+                interrupted = exc
+                ctx.jobs.abort()
+                break
             if on_result:
                 try:
                     on_result(rt.stamp(futures[fut], fut.result()[0], lang))
@@ -232,13 +262,13 @@ def _run_all(todo, ctx, store, keys, run_id, workers, rt, lang, on_result, warni
                     on_result = None
     except KeyboardInterrupt:
         interrupted = True
-        ctx.session.running.abort()  # kill every running sandbox; start no new one
+        ctx.jobs.abort()  # kill every running sandbox; start no new one
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if interrupted:  # results that finished before the interrupt but were not stored yet
         for fut in futures:
             if fut not in stored and fut.done() and not fut.cancelled() and fut.exception() is None:
-                keep(fut)
+                keep(fut)  # (clean results only: those cut short by the stop are not kept)
     return len(stored), interrupted
 
 
@@ -251,8 +281,10 @@ def _safe_grade(sub: Submission, ctx: GradeContext, store: ResultStore) -> tuple
     try:
         res = grade_submission(sub, ctx)
         out = res, staged if staged.exists() else None, True
+    except ClusterLost:
+        raise  # not the student's result: nothing is stored, the batch stops
     except Exception:
         out = (Result.failed(sub, "error", tr(CATALOG, "internal", ctx.lang), ctx.rubric.max_grade,
                              detail=traceback.format_exc()[-6000:],
                              checks=_zero_checks(ctx.rubric, ctx.lang)), None, False)
-    return (*out, not ctx.session.running.aborted.is_set())
+    return (*out, not ctx.jobs.aborted())

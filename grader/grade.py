@@ -21,7 +21,7 @@ from .model import CheckResult, Result, RunOutput, Submission
 from .probes import MISSING
 from .rubric import ExecutedCheck, Rubric, UnitTestCheck
 from .run_checks import PROBE_USES, judge_probes, not_measured, plan_probes
-from .sandbox import SandboxSession, run_functions, run_notebook
+from .sandbox import SandboxSession
 
 CATALOG = {
     "no_notebook": {
@@ -104,13 +104,20 @@ class GradeContext:
     """What every submission of one batch shares."""
 
     rubric: Rubric
-    session: SandboxSession
+    session: SandboxSession | None  # None when the jobs run elsewhere (a Dask cluster)
     lang: str
     datasets: dict[str, Path]  # keras file name -> host file served inside the sandbox
     data: dict[str, Any]  # hidden inputs and labels, public test split...: host only
     executed_dir: Path | None = None
     unit_suites: dict = field(default_factory=dict)  # suite name -> list of cases
+    jobs: Any = None  # where the sandboxed jobs run (grader/cluster/runners.py); None: `session`
     _probe_plan: tuple | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.jobs is None:
+            from .cluster.runners import LocalJobs
+
+            self.jobs = LocalJobs(self.session)
 
     def suite(self, chk: UnitTestCheck) -> list:
         """The unit cases of `chk`'s suite, built once per batch (the hidden file is run once)."""
@@ -200,10 +207,10 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
             res_notes += extraction.notes
             suite = ctx.suite(chk)
             cases, inputs = C.case_payload(suite, chk.function)
-            run = run_functions(ctx.session, extraction.source, cases, inputs,
-                                name=f"{sub.participant_id}-{chk.id}",
-                                timeout_s=r.limits.unit_timeout_s,
-                                memory_mb=min(r.limits.memory_mb, 2048))
+            run = ctx.jobs.functions(extraction.source, cases, inputs,
+                                     name=f"{sub.participant_id}-{chk.id}",
+                                     timeout_s=r.limits.unit_timeout_s,
+                                     memory_mb=min(r.limits.memory_mb, 2048))
             results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction,
                                            hidden_cases=r.feedback.hidden_cases)
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
@@ -213,8 +220,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
     run_checks, sources, inputs = ctx.probe_plan()
     if run_checks:
         ts = time.monotonic()
-        run = run_notebook(
-            ctx.session, sub.notebook, name=f"{sub.participant_id}-run",
+        run = ctx.jobs.notebook(
+            sub.notebook, gpu=True, name=f"{sub.participant_id}-run",
             notebook_rel=sub.notebook_name or "", extra_files=_extra_files(sub),
             datasets=ctx.datasets, probes=sources, probe_inputs=inputs,
             timeout_s=r.limits.timeout_s, cell_timeout_s=r.limits.cell_timeout_s,

@@ -37,6 +37,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 echo "setup: installing the grader and its kernel environment into $VENV (first time: a few minutes)"
 "$VENV/bin/python" -m pip install -q --upgrade pip
-"$VENV/bin/python" -m pip install -q -e '.[grade,kernel,dev]'
+"$VENV/bin/python" -m pip install -q -e '.[grade,kernel,dev,cluster]'
 touch "$VENV/.installed"
 echo "setup: done"

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from pathlib import Path
 
 from .. import __version__
 
@@ -26,10 +27,18 @@ def add_parser(sub) -> None:
                        "one tiny job in the sandbox. Exit status 1 if something needed is missing.")
     d.add_argument("--python", help="kernel interpreter to inspect (default: this one)")
     d.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow (~6 s)")
+    d.add_argument("--cluster", metavar="ADDR", help="check every worker of a Dask cluster instead "
+                   "(tcp://HOST:8786, local:N or slurm): sandbox, kernel, GPUs, data, a test job")
+    d.add_argument("--cluster-config", type=Path, metavar="YAML", help="with --cluster slurm")
     d.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.cluster:
+        from ..cluster.doctor import cluster_doctor
+
+        return cluster_doctor(args.cluster, config=args.cluster_config, python=args.python,
+                              tensorflow=not args.no_tensorflow)
     import shutil
 
     import numpy as np

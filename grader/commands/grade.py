@@ -48,6 +48,15 @@ def add_parser(sub) -> None:
     g.add_argument("--data-dir", type=Path, help="prepared data (default: <course>/data; see grader data)")
     g.add_argument("--dry-run", action="store_true", help="say what would happen (notebooks, data, "
                    "limits, time) without running any student code")
+    c = g.add_argument_group("cluster (Dask distributed; see the README's cluster section)")
+    c.add_argument("--cluster", metavar="ADDR",
+                   help="run the sandboxed jobs on Dask workers: tcp://HOST:8786 (a running "
+                   "`dask scheduler`), local:N (N worker processes here) or slurm (dask-jobqueue, "
+                   "configured by --cluster-config); with --gpus, notebook runs ask for the "
+                   "worker resource GPU=1")
+    c.add_argument("--cluster-config", type=Path, metavar="YAML",
+                   help="with --cluster slurm: partition, jobs, cores, memory, walltime, "
+                   "gpus_per_job... (default: ./cluster.yaml)")
     g.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run student code WITHOUT bubblewrap (network and your files exposed); "
                    "only for notebooks you trust")
@@ -131,9 +140,11 @@ def run(args) -> int:
                       "permissions, network and files.[/]")
     opts = BatchOptions(workers=args.workers, lang=args.lang, python=args.python,
                         sandboxed=not args.unsafe_no_sandbox, keep_jobs=args.keep_jobs,
-                        limits_mechanism=args.limits, gpus=parse_gpus(args.gpus),
+                        limits_mechanism=args.limits,
+                        gpus=([args.gpus] if args.gpus else []) if args.cluster else parse_gpus(args.gpus),
                         jobs_per_gpu=args.jobs_per_gpu, worksheet=args.worksheet, course=course,
-                        only=args.only, force=args.force,
+                        only=args.only, force=args.force, cluster=args.cluster,
+                        cluster_config=args.cluster_config,
                         similarity_archive=args.similarity_archive, data_dir=args.data_dir)
     state = {}
 

@@ -1,0 +1,1 @@
+"""Grading on a cluster: where sandboxed jobs run (here, or on Dask workers)."""
