@@ -195,6 +195,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
                                 timeout_s=r.limits.unit_timeout_s,
                                 memory_mb=min(r.limits.memory_mb, 2048))
             results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction)
+            if run.info.get("arrays_refused"):
+                flags.append("result_refused")
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
@@ -241,6 +243,10 @@ CRASHES = {  # what the sandbox reports (English, for the log) -> what the stude
                                  "kill processes or exit the interpreter?)"},
     "the kernel died": {"es": "el kernel de Python murió durante la ejecución",
                     "en": "the Python kernel died while running"},
+    "result refused": {"es": "el resultado devuelto es mucho mayor de lo que la comprobación "
+                             "necesita y no se ha leído",
+                       "en": "the result sent back is far larger than the check needs and was "
+                             "not read"},
     "process limit": {"es": "se alcanzó el límite de procesos (¿demasiados procesos o hilos?)",
                       "en": "the process limit was reached (too many processes or threads?)"},
 }
@@ -268,6 +274,8 @@ def _extra_files(sub: Submission) -> dict[str, Path]:
 
 def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str]) -> tuple[str, str, str]:
     """(status, student message, short reason) for a notebook run."""
+    if run.info.get("arrays_refused"):
+        flags.append("result_refused")
     missing_mods = []
     for e in run.cell_errors:
         if e.ename in ("ModuleNotFoundError", "ImportError"):

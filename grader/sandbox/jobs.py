@@ -2,12 +2,12 @@
 
 `run_notebook`: re-execute a whole notebook, then predict on the inputs we send (accuracy).
 `run_functions`: call extracted functions on test inputs (unit tests, seconds, no kernel).
-Everything returned is untrusted: sizes capped, arrays loaded with allow_pickle=False and
-only numeric dtypes kept, the runner's JSON checked field by field.
+Everything returned is untrusted: sizes capped, arrays checked against a budget and the
+expected shapes before they are inflated (npz_limits.py), only numeric dtypes kept, the
+runner's JSON checked field by field.
 """
 from __future__ import annotations
 
-import io
 import json
 import shutil
 from pathlib import Path, PurePosixPath
@@ -17,6 +17,7 @@ import numpy as np
 from ..model import CellError, RunOutput
 from ..runner import protocol
 from ..runner.cases import case_limits
+from .npz_limits import RefusedArrays, load_arrays
 from .launch import OUT_FD, Mount, SandboxOutcome, SandboxSpec, run_sandboxed
 from .session import KERNEL_NAME, SandboxSession
 
@@ -38,22 +39,19 @@ def _status(outcome: SandboxOutcome, info: dict, memory_mb: int, timeout_s: floa
     return status, str(info.get("message", ""))[:2000]
 
 
-def _arrays(blob: bytes | None) -> dict[str, np.ndarray]:
-    if not blob:
-        return {}
+PROBE_ROW_BYTES = 5000 * 8  # per input row a probe may return (a 5,000-way float64 row)
+UNIT_BUDGET_FACTOR = 8  # a unit job may return 8x the bytes of its inputs (plus 1 MiB)
+
+
+def _arrays(run: RunOutput, blob: bytes | None, budget: int, limits: dict[str, int] | None = None) -> None:
+    """Fill run.arrays within `budget` bytes; a refused result makes the run an error."""
     try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            out = {}
-            for k in z.files:
-                try:
-                    a = z[k]
-                except ValueError:  # object arrays need pickle: refused
-                    continue
-                if a.dtype.kind in "biuf":
-                    out[k] = a
-            return out
-    except Exception:  # malformed npz from the sandbox: treat as no arrays
-        return {}
+        run.arrays = load_arrays(blob, budget, limits)
+    except RefusedArrays as exc:
+        run.arrays = {}
+        run.info["arrays_refused"] = str(exc)
+        run.status = "crashed"
+        run.message = f"result refused: {exc}"
 
 
 def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float,
@@ -137,7 +135,9 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
         run.info["gpu"] = gpu
-        run.arrays = _arrays(blobs.get("probe.npz"))
+        limits = {f"{p}__{k}": (1 << 20) + PROBE_ROW_BYTES * len(a)
+                  for p, arrs in (probe_inputs or {}).items() for k, a in arrs.items() if np.ndim(a)}
+        _arrays(run, blobs.get("probe.npz"), (1 << 20) + sum(limits.values()), limits)
         run.info["probe"] = _small_json(blobs.get("probe.json"))
         if blobs.get("executed.ipynb"):
             out = session.workroot / "executed" / f"{root.name}.ipynb"
@@ -182,7 +182,8 @@ def run_functions(session: SandboxSession, source: str, cases: list[dict],
                                 limits_mechanism=session.limits_mechanism)
         run, blobs = _decode(outcome, "functions", memory_mb, timeout_s, 16 << 20)
         run.info["limits"] = outcome.mechanism
-        run.arrays = _arrays(blobs.get("results.npz"))
+        _arrays(run, blobs.get("results.npz"),
+                (1 << 20) + UNIT_BUDGET_FACTOR * sum(np.asarray(a).nbytes for a in inputs.values()))
         return run
     finally:
         session.finish_job(root)
