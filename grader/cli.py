@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except GraderError as exc:
-        print(f"grader: error: {exc}", file=sys.stderr)
+        from .report.safe_text import clean
+
+        print(f"grader: error: {clean(exc, multiline=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)

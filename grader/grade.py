@@ -15,6 +15,7 @@ from typing import Any
 
 from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
+from .report.safe_text import clean
 from .messages import tr
 from .model import CheckResult, Result, RunOutput, Submission
 from .probes import MISSING
@@ -42,6 +43,10 @@ CATALOG = {
     "invalid_not_notebook": {"es": "es JSON pero no un notebook (no tiene celdas)",
                              "en": "it is JSON but not a notebook (it has no cells)"},
     "invalid_unreadable": {"es": "nbformat no puede leerlo", "en": "nbformat cannot read it"},
+    "invalid_too_deep": {"es": "sus metadatos o salidas están anidados miles de niveles: vuelve a "
+                               "guardarlo desde Jupyter sin ellos",
+                         "en": "its metadata or outputs are nested thousands of levels deep: save "
+                               "it again from Jupyter without them"},
     "invalid_schema": {"es": "no cumple el formato de notebook ({detail})",
                        "en": "it does not follow the notebook format ({detail})"},
     "timeout": {
@@ -230,7 +235,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
         checks.append(c)
     timings["total_s"] = round(time.monotonic() - t0, 2)
     res = Result.from_submission(sub, status=status, max_score=r.max_grade, checks=checks,
-                                 metrics=metrics, flags=sorted(set(flags)), message=message,
+                                 metrics=metrics, flags=sorted({clean(f, limit=200) for f in flags}),
+                                 message=message,
                                  detail=detail[-6000:], timings=timings)
     res.notes = list(dict.fromkeys(res.notes + res_notes))
     return res

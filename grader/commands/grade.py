@@ -90,6 +90,7 @@ def run(args) -> int:
 
     from ..batch import BatchOptions, grade_batch
     from ..sandbox.gpus import parse_gpus
+    from ..report.safe_text import term
     from ..report.terminal import progress, summary_table
 
     console = Console(stderr=False)
@@ -126,13 +127,13 @@ def run(args) -> int:
     late = [r for r in rep.results if r.late]
     if late:
         console.print(f"late ({course.late.policy if course else 'no policy'}): " + ", ".join(
-            f"{r.full_name or r.participant_id} {r.hours_late:g} h" for r in late))
+            f"{term(r.full_name or r.participant_id)} {r.hours_late:g} h" for r in late))
     for w in rep.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {term(w)}")
     if rep.ignored:
         console.print(f"ignored {len(rep.ignored)} files that are not Moodle submissions (see run.json)")
     for name, path in rep.files.items():
-        console.print(f"  {name:9} {path}")
+        console.print(f"  {name:9} {term(path)}")
     return 0
 
 

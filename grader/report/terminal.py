@@ -1,4 +1,5 @@
-"""Progress while grading and a one-screen summary at the end (rich)."""
+"""Progress while grading and a one-screen summary at the end (rich). Student-derived text
+goes through safe_text.term (no control characters, no markup)."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -8,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from ..model import Result
+from .safe_text import term
 
 # the metric shown per student: the first of these the assignment has
 HEADLINE = ("accuracy", "top1_accuracy", "text_loss_ratio")
@@ -26,7 +28,7 @@ def progress(console: Console, total: int, label: str):
 
         def advance(res: Result) -> None:
             name = res.full_name or f"Participant {res.participant_id}"
-            p.update(task, advance=1, last=f"{name}: {res.status} {res.score:g}")
+            p.update(task, advance=1, last=f"{term(name)}: {term(res.status)} {res.score:g}")
 
         yield advance
 
@@ -47,10 +49,10 @@ def summary_table(results: list[Result], title: str) -> Table:
         else:
             lost = [f"[red]{c.id} {c.points:.3g}/{c.max_points:g}[/]" for c in r.checks
                     if c.max_points and c.points < c.max_points]
-        notes = lost + [f"[yellow]{f}[/]" for f in r.flags]
+        notes = lost + [f"[yellow]{term(f)}[/]" for f in r.flags]
         acc = next((r.metrics[k] for k in HEADLINE if k in r.metrics), None)
-        t.add_row(r.participant_id, r.full_name or "-",
-                  f"[{STATUS_STYLE.get(r.status, 'white')}]{r.status}[/]",
+        t.add_row(term(r.participant_id), term(r.full_name or "-"),
+                  f"[{STATUS_STYLE.get(r.status, 'white')}]{term(r.status)}[/]",
                   f"{r.score:.3g}", f"{acc:.3f}" if acc is not None else "-",
                   ", ".join(notes) or "[green]-[/]")
     return t

@@ -22,7 +22,9 @@ import traceback
 from . import protocol
 
 PROBE_MIME = "application/vnd.grader.probe+json"
-NEVER_SKIP = "__grader_never_skip__"
+# nbclient skips cells tagged with `skip_cells_with_tag`; a fresh random tag per run is one
+# no notebook can carry (a fixed name could be copied into a cell's tags)
+NEVER_SKIP = f"__grader_never_skip_{os.urandom(16).hex()}__"
 
 
 def _output_size(out) -> int:
@@ -35,7 +37,7 @@ def _output_size(out) -> int:
 
 def sanitize(nb) -> None:
     """Drop what could steer execution: kernel choice, widget state, per-cell execution hints.
-    (Tags stay for nbgrader's checks; the client is told never to skip a tagged cell.)"""
+    (Tags stay for nbgrader's checks; the client's skip tag is random per run, see NEVER_SKIP.)"""
     for key in ("kernelspec", "widgets", "papermill", "execution"):
         nb.metadata.pop(key, None)
     for cell in nb.cells:

@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from ..model import CellError, RunOutput
+from ..report.safe_text import clean, clean_tree
 from ..runner import protocol
 from ..runner.cases import case_limits
 from .npz_limits import RefusedArrays, load_arrays
@@ -60,17 +61,19 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
         info, blobs = protocol.decode(outcome.result, max_blob)
     except protocol.ProtocolError as exc:
         info, blobs = {"status": "crashed", "message": str(exc)}, {}
+    info = clean_tree(info)  # what the sandbox says becomes messages and flags: no control chars
     status, message = _status(outcome, info, memory_mb, timeout_s)
     if outcome.result_overflow:
         message = (message + "; " if message else "") + "result larger than the output limit"
     errors = []
     for e in info.get("cell_errors", []) if isinstance(info.get("cell_errors"), list) else []:
         if isinstance(e, dict) and isinstance(e.get("cell_index"), int):
-            errors.append(CellError(e["cell_index"], str(e.get("ename", ""))[:200],
-                                    str(e.get("evalue", ""))[:2000]))
+            errors.append(CellError(e["cell_index"], clean(e.get("ename", ""), limit=200),
+                                    clean(e.get("evalue", ""), multiline=True, limit=2000)))
     clean_info = {k: v for k, v in info.items() if k not in ("cell_errors",)}
     run = RunOutput(kind=kind, status=status, message=message, wall_s=outcome.wall_s,
-                    cell_errors=errors, info=clean_info, stderr_tail=outcome.log_tail[-3000:])
+                    cell_errors=errors, info=clean_info,
+                    stderr_tail=clean(outcome.log_tail[-3000:], multiline=True))
     return run, blobs
 
 
@@ -157,7 +160,7 @@ def _small_json(blob: bytes | None, cap: int = 1 << 20) -> dict:
         data = json.loads(blob)
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return clean_tree(data) if isinstance(data, dict) else {}
 
 
 def run_functions(session: SandboxSession, source: str, cases: list[dict],
