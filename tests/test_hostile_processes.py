@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import textwrap
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -165,3 +166,51 @@ def test_files_in_the_job_tmpfs_count_as_memory_under_the_watchdog(tmp_path):
     finally:
         s.close()
     assert out.oom_killed and not out.timed_out
+
+
+# --- item 8: hidden test images only while the probe runs ------------------------------------
+@pytest.mark.parametrize("when", ["cell", "thread"])
+def test_hidden_images_are_not_in_the_sandbox_while_student_code_runs(tmp_path, make_ctx, when):
+    from conftest import NUMPY_MODEL, SOFTMAX, notebook, submission
+    from grader.grade import grade_submission
+
+    look = """
+import os, zipfile
+def _look():  # any readable file holding the hidden images (an npz, or a zip of npz)
+    found = []
+    for top in ("/opt", "/job", "/tmp", "/dev/shm"):
+        for d, _, files in os.walk(top):
+            for f in files:
+                try:
+                    with zipfile.ZipFile(os.path.join(d, f)) as z:
+                        names = z.namelist()
+                except Exception:
+                    continue
+                if "hidden.npy" in names or any(n.startswith("probe_") for n in names):
+                    found.append(os.path.join(d, f))
+    return found
+"""
+    if when == "cell":
+        cell = look + "print('FOUND', _look())"
+    else:  # a thread that keeps looking until the kernel ends: it sees them only at probe time
+        cell = look + """
+import threading, time
+seen = []
+def _watch():
+    while True:
+        if _look():
+            seen.append(time.monotonic()); return
+        time.sleep(0.01)
+threading.Thread(target=_watch, daemon=True).start()
+"""
+    last = "print('SEEN-BEFORE-END', bool(seen))" if when == "thread" else "pass"
+    nb = notebook("import numpy as np", cell, SOFTMAX, NUMPY_MODEL, "import time; time.sleep(0.3)\n" + last)
+    res = grade_submission(submission(tmp_path, nb), make_ctx())
+    assert res.status == "graded", res.message
+    assert "accuracy" in res.metrics  # the probe still found its inputs
+    ex = nbformat.read(tmp_path / "executed" / "1000001.ipynb", 4)
+    text = "".join(o.get("text", "") for c in ex.cells for o in c.get("outputs", []))
+    if when == "cell":
+        assert "FOUND []" in text
+    else:
+        assert "SEEN-BEFORE-END False" in text

@@ -9,7 +9,9 @@ runner's JSON checked field by field.
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -24,6 +26,8 @@ from .session import KERNEL_NAME, SandboxSession
 
 IN = "/opt/grader/in"
 DATA = "/opt/grader/data"
+PROBE_IN = "/job/.grader_probe_in"  # made by the runner after the last cell, never before
+PROBE_FD = "{PROBE_FD}"
 _STATUSES = {"ok", "error", "timeout", "memory", "crashed"}
 
 
@@ -121,20 +125,34 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
                 "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
                 "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
                 "--max-file-mb", str(max_file_mb), "--max-procs", str(pids_max)]
+        fds = {}
         if probes:
-            for pname in probes:
-                np.savez(root / "in" / f"probe_{pname}.npz", **(probe_inputs or {}).get(pname, {}))
-            (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=IN), encoding="utf-8")
-            argv += ["--probe", f"{IN}/probe.py"]
+            # The probe's inputs (hidden test images) are not in any mounted folder: one zip
+            # reaches the runner as an open fd, and it unpacks them only after the last cell.
+            pack = root / "probe_inputs.zip"
+            with zipfile.ZipFile(pack, "w") as z:
+                for pname in probes:
+                    with z.open(f"probe_{pname}.npz", "w", force_zip64=True) as f:
+                        np.savez(f, **(probe_inputs or {}).get(pname, {}))
+            probe_in = PROBE_IN if session.sandboxed else str(root / "job" / PROBE_IN[len("/job/"):])
+            (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=probe_in), encoding="utf-8")
+            fds[PROBE_FD] = os.open(pack, os.O_RDONLY)
+            disk_mb += (pack.stat().st_size >> 20) + 1  # the room the runner reserves for them
+            argv += ["--probe", f"{IN}/probe.py", "--probe-inputs-fd", PROBE_FD,
+                     "--probe-inputs-dir", PROBE_IN]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
                            env=session.env(offline), timeout_s=timeout_s, disk_mb=disk_mb,
                            memory_mb=memory_mb, pids_max=pids_max,
-                           max_result_bytes=output_mb << 20, log_path=root / "sandbox.log")
-        with session.gpu_pool.acquire() as gpu:  # waits for a free GPU when there are GPUs
-            spec.gpu = gpu
-            outcome = run_sandboxed(spec, session.kenv, session.support,
-                                    sandboxed=session.sandboxed,
-                                    limits_mechanism=session.limits_mechanism)
+                           max_result_bytes=output_mb << 20, log_path=root / "sandbox.log", fds=fds)
+        try:
+            with session.gpu_pool.acquire() as gpu:  # waits for a free GPU when there are GPUs
+                spec.gpu = gpu
+                outcome = run_sandboxed(spec, session.kenv, session.support,
+                                        sandboxed=session.sandboxed,
+                                        limits_mechanism=session.limits_mechanism)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
         run.info["gpu"] = gpu

@@ -68,6 +68,7 @@ class SandboxSpec:
     max_result_bytes: int = 50 << 20
     log_path: Path | None = None  # where the tail of bwrap's and the runner's output is saved
     gpu: str | None = None  # the one GPU this job may use (see gpus.py), None: CPU only
+    fds: dict[str, int] = field(default_factory=dict)  # argv placeholder -> open fd to pass in
 
 
 @dataclass
@@ -223,7 +224,10 @@ def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxe
     r, w = os.pipe()
     os.set_inheritable(w, True)
     spec.env = {**spec.env, **gpu_env(spec.gpu)}
-    keep_fds = [w]
+    keep_fds = [w] + list(spec.fds.values())
+    for fd in spec.fds.values():
+        os.set_inheritable(fd, True)
+    spec.argv = [str(spec.fds[x]) if x in spec.fds else x for x in spec.argv]
     seccomp = None
     if sandboxed:
         full = [str(w) if x == OUT_FD else x for x in bwrap_argv(spec, kenv, support)]
