@@ -300,7 +300,7 @@ def run_sandboxed(spec: SandboxSpec, kenv: KernelEnv, support: Path, *, sandboxe
         wall = time.monotonic() - t0
         limits.kill_all()  # nothing may outlive the job
         reader.join(timeout=10)
-        tail.join(timeout=10)
+        tail.join(timeout=2)  # a stray unsandboxed child may hold the pipe: not waited for
         log_tail = tail.text()
         if spec.log_path:
             spec.log_path.write_text(log_tail, encoding="utf-8")
