@@ -84,6 +84,8 @@ MUTATIONS = {
                               [HP + "test_files_in_the_job_tmpfs_count_as_memory_under_the_watchdog"]),
     "hidden images only at probe time": (S + "jobs.py", 'pack = root / "probe_inputs.zip"', 'pack = root / "in" / "probe_inputs.zip"',
                                          [HP + "test_hidden_images_are_not_in_the_sandbox_while_student_code_runs[cell]"]),
+    "datasets staged (mountinfo)": (S + "jobs.py", "session.staged(Path(src), name) if session.sandboxed else Path(src)", "Path(src)",
+                                    [HP + "test_mountinfo_shows_no_path_of_the_instructors"]),
     "linear extraction": ("grader/checks/extract.py", "text = ast.unparse(node) if stripper.changed else lines.statement(node)",
                           "text = ast.unparse(node) if stripper.changed else (ast.get_source_segment(code, node) or ast.unparse(node))",
                           [HI + "test_extraction_of_thousands_of_statements_neither_stalls_nor_blocks_a_classmate"]),

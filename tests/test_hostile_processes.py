@@ -5,6 +5,7 @@ that otherwise works; each test fails when its protection is removed (scripts/ch
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 import textwrap
 
 import nbformat
@@ -214,3 +215,17 @@ threading.Thread(target=_watch, daemon=True).start()
         assert "FOUND []" in text
     else:
         assert "SEEN-BEFORE-END False" in text
+
+
+def test_mountinfo_shows_no_path_of_the_instructors(tmp_path, make_ctx, standin):
+    from conftest import NUMPY_MODEL, SOFTMAX, notebook, submission
+    from grader.grade import grade_submission
+
+    cell = "print('MOUNTINFO'); print(open('/proc/self/mountinfo').read())"
+    res = grade_submission(submission(tmp_path, notebook("import numpy as np", cell, SOFTMAX, NUMPY_MODEL)),
+                           make_ctx())
+    assert res.status == "graded", res.message
+    ex = nbformat.read(tmp_path / "executed" / "1000001.ipynb", 4)
+    text = "".join(o.get("text", "") for c in ex.cells for o in c.get("outputs", []))
+    assert "MOUNTINFO" in text and "/opt/grader/data/mnist.npz" in text
+    assert str(Path(standin["mnist.npz"]).parent) not in text  # the dataset cache (the home)

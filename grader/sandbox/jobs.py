@@ -84,7 +84,8 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
 def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path]) -> tuple[list[Mount], str]:
     """Files Keras may ask for, mounted read-only, and the shim's name -> path map (paths as
     the kernel sees them: in the sandbox, or on the host with --unsafe-no-sandbox)."""
-    mounts = [Mount(Path(src), f"{DATA}/{name}") for name, src in datasets.items()]
+    mounts = [Mount(session.staged(Path(src), name) if session.sandboxed else Path(src), f"{DATA}/{name}")
+              for name, src in datasets.items()]
     mapping = {name: f"{DATA}/{name}" if session.sandboxed else str(Path(src).resolve())
                for name, src in datasets.items()}
     (root / "in" / "offline.json").write_text(json.dumps(mapping))
