@@ -42,10 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except GraderError as exc:
+        from .report.safe_text import clean
+
         if type(exc).__name__ == "Interrupted":  # a batch stopped by Ctrl-C, results kept
-            print(f"grader: {exc}", file=sys.stderr)
+            print(f"grader: {clean(exc, multiline=True)}", file=sys.stderr)
             return 130
-        print(f"grader: error: {exc}", file=sys.stderr)
+        print(f"grader: error: {clean(exc, multiline=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)

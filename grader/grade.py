@@ -16,6 +16,7 @@ from typing import Any
 from .checks.cell_errors import explain, instructor_lines, student_text
 from .errors import InvalidNotebook
 from .ingest.read_notebook import read_notebook
+from .report.safe_text import clean
 from .messages import tr
 from .model import CheckResult, Result, RunOutput, Submission
 from .probes import MISSING
@@ -43,6 +44,10 @@ CATALOG = {
     "invalid_not_notebook": {"es": "es JSON pero no un cuaderno (no tiene celdas)",
                              "en": "it is JSON but not a notebook (it has no cells)"},
     "invalid_unreadable": {"es": "nbformat no puede leerlo", "en": "nbformat cannot read it"},
+    "invalid_too_deep": {"es": "sus metadatos o salidas están anidados miles de niveles: vuelve a "
+                               "guardarlo desde Jupyter sin ellos",
+                         "en": "its metadata or outputs are nested thousands of levels deep: save "
+                               "it again from Jupyter without them"},
     "invalid_schema": {"es": "no cumple el formato de cuaderno de Jupyter ({detail})",
                        "en": "it does not follow the notebook format ({detail})"},
     "timeout": {
@@ -213,6 +218,8 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
                                      memory_mb=min(r.limits.memory_mb, 2048))
             results[chk.id] = C.judge_unit(chk, suite, run, lang, extraction=extraction,
                                            hidden_cases=r.feedback.hidden_cases)
+            if run.info.get("arrays_refused"):
+                flags.append("result_refused")
             timings[f"{chk.id}_s"] = round(time.monotonic() - ts, 2)
 
     # 3. Re-execute the notebook once, run every probe the checks need, judge here.
@@ -252,7 +259,7 @@ def grade_submission(sub: Submission, ctx: GradeContext) -> Result:
         checks.append(c)
     timings["total_s"] = round(time.monotonic() - t0, 2)
     res = Result.from_submission(sub, status=status, max_score=r.max_grade, checks=checks,
-                                 metrics=metrics, flags=sorted(set(flags)), message=message,
+                                 metrics=metrics, flags=sorted({clean(f, limit=200) for f in flags}), message=message,
                                  detail=_cap(detail), timings=timings)
     res.notes = list(dict.fromkeys(res.notes + res_notes))
     return res
@@ -265,6 +272,10 @@ CRASHES = {  # what the sandbox reports (English, for the log) -> what the stude
                                  "kill processes or exit the interpreter?)"},
     "the kernel died": {"es": "el kernel de Python murió durante la ejecución",
                     "en": "the Python kernel died while running"},
+    "result refused": {"es": "el resultado devuelto es mucho mayor de lo que la comprobación "
+                             "necesita y no se ha leído",
+                       "en": "the result sent back is far larger than the check needs and was "
+                             "not read"},
     "process limit": {"es": "se alcanzó el límite de procesos (¿demasiados procesos o hilos?)",
                       "en": "the process limit was reached (too many processes or threads?)"},
 }
@@ -314,6 +325,8 @@ def _cap(detail: str, limit: int = 6000) -> str:
 def _run_status(run: RunOutput, r: Rubric, lang: str, flags: list[str],
                 explained: list | None = None) -> tuple[str, str, str]:
     """(status, student message, short reason) for a notebook run."""
+    if run.info.get("arrays_refused"):
+        flags.append("result_refused")
     missing_mods = []
     for e in run.cell_errors:
         if e.ename in ("ModuleNotFoundError", "ImportError"):

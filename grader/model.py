@@ -31,6 +31,7 @@ class Submission:
     files: list[str] = field(default_factory=list)  # every file the student handed in
     paths: dict[str, Path] = field(default_factory=dict)  # handed-in file (relative) -> where it is
     notes: list[str] = field(default_factory=list)  # for the instructor, e.g. the notebook choice
+    flags: list[str] = field(default_factory=list)  # ingest's, e.g. files_skipped (copied to the Result)
 
     @property
     def identifier(self) -> str:
@@ -138,7 +139,7 @@ class Result:
             sha256=sub.sha256,
             submitted_at=sub.submitted_at.isoformat() if sub.submitted_at else None,
             notes=list(sub.notes),
-            **kw,
+            **{**kw, "flags": sorted(set(kw.get("flags", [])) | set(sub.flags))},
         )
 
     def to_row(self) -> dict[str, Any]:

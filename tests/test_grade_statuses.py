@@ -111,9 +111,11 @@ def test_hidden_labels_never_enter_the_sandbox(make_ctx, tmp_path, sandbox):
         grade_submission(submission(tmp_path, notebook("import numpy as np", SOFTMAX, NUMPY_MODEL)), ctx)
     finally:
         sandbox.keep_jobs = False
-    sent = list(sandbox.workroot.glob("1000001-run-*/in/probe_predict.npz"))
+    sent = list(sandbox.workroot.glob("1000001-run-*/probe_inputs.zip"))  # passed as an fd
     assert sent
-    with np.load(sent[-1]) as z:
+    import zipfile
+
+    with zipfile.ZipFile(sent[-1]) as pack, np.load(pack.open("probe_predict.npz")) as z:
         assert sorted(z.files) == ["hidden", "public"]
         assert np.array_equal(z["hidden"], ctx.data["hidden_x"])
         for k in z.files:

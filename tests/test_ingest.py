@@ -186,10 +186,15 @@ def test_a_failed_ingest_keeps_the_previous_originals(tmp_path):
     assert second.submissions[0].participant_id == "2"
 
 
-def test_zip_bomb_limits_reach_ingest(tmp_path):
-    with pytest.raises(UnsafeArchive, match="limit per file is 1,000"):
-        run(tmp_path, {"Ana_1_assignsubmission_file/nb.ipynb": notebook("a", pad=1000)},
-            limits=ExtractLimits(max_file_bytes=1000))
+def test_zip_bomb_limits_reach_ingest_per_student(tmp_path):
+    """Over a limit, that student's file is skipped and the row flagged; the class goes on."""
+    rep = run(tmp_path, {"Ana_1_assignsubmission_file/nb.ipynb": notebook("a", pad=1000),
+                         "Bea_2_assignsubmission_file/nb.ipynb": notebook("b")},
+              limits=ExtractLimits(max_file_bytes=1000))
+    ana, bea = rep.submissions
+    assert ana.notebook is None and ana.flags == ["files_skipped"]
+    assert any("limit per file is 1,000" in n for n in ana.notes)
+    assert bea.notebook is not None and bea.flags == []
 
 
 def _snapshot(root: Path) -> dict:

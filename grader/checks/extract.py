@@ -9,7 +9,9 @@ named in `notes` (English, for the instructor).
 from __future__ import annotations
 
 import ast
+import bisect
 import threading
+import time
 from dataclasses import dataclass, field
 
 from .deps import BUILTIN_NAMES, SAFE_BUILTIN_CALLS, StmtInfo, analyse, cheap_origin
@@ -38,27 +40,38 @@ class _Stmt:
 
 # CPython 3.11 (before 3.11.8) can fail with "SystemError: AST constructor recursion depth
 # mismatch" when several threads build ASTs at once (cpython#106905); the batch grades in
-# threads, so parsing and symbol analysis go one at a time.
+# threads, so parsing and symbol analysis go one at a time, one cell at a time: another
+# student's extraction waits at most for one cell (bounded by MAX_CELL_CHARS), never a whole
+# notebook.
 _AST_LOCK = threading.RLock()
 
+# What host code will parse of one submission: a cell, the whole notebook, and the time it may
+# take (the work is linear; these bound what a hostile notebook can make the host do).
+MAX_CELL_CHARS = 200_000
+MAX_CODE_CHARS = 1_000_000
+BUDGET_S = 20.0
 
-def extract_functions(nb, names: list[str]) -> Extraction:
+
+def extract_functions(nb, names: list[str], budget_s: float = BUDGET_S) -> Extraction:
     """The module text that defines `names` as the notebook does, and what could not be found."""
-    with _AST_LOCK:
-        return _extract(nb, names)
+    return _extract(nb, names, time.monotonic() + budget_s)
 
 
-def _extract(nb, names: list[str]) -> Extraction:
-    stmts, futures, notes = _statements(nb)
+def _extract(nb, names: list[str], deadline: float) -> Extraction:
+    stmts, futures, notes = _statements(nb, deadline)
     by_name: dict[str, list[_Stmt]] = {}
     for s in stmts:
         for n in s.info.defines:
             by_name.setdefault(n, []).append(s)
+    positions = {n: [s.pos for s in found] for n, found in by_name.items()}
     stars = [s for s in stmts if s.info.star]
 
     def lookup(name: str, before: int | None) -> _Stmt | None:
-        found = [s for s in by_name.get(name, []) if before is None or s.pos < before]
-        return found[-1] if found else None
+        found = by_name.get(name)
+        if not found:
+            return None
+        i = len(found) if before is None else bisect.bisect_left(positions[name], before)
+        return found[i - 1] if i else None
 
     def includable(s: _Stmt) -> bool:
         if not s.info.cheap:
@@ -117,51 +130,68 @@ def _extract(nb, names: list[str]) -> Extraction:
             notes.append(f"cell {s.cell}: `{_short(s.text)}` not included (not a cheap definition); "
                          f"{who} uses '{name}'")
 
-    body = [_emit(stmts[p], kept[p]) for p in sorted(kept)]
+    with _AST_LOCK:
+        body = [_emit(stmts[p], kept[p]) for p in sorted(kept)]
     header = f"# Extracted by the grader from the notebook, without running it: {', '.join(found) or '(nothing)'}\n"
     future = "from __future__ import " + ", ".join(sorted(futures | {"annotations"})) + "\n"
     return Extraction(source=header + future + "".join(body), found=found, missing=missing, notes=notes)
 
 
-def _statements(nb) -> tuple[list[_Stmt], set[str], list[str]]:
-    """Every top-level statement of every code cell, IPython syntax removed, in notebook order."""
+def _statements(nb, deadline: float = float("inf")) -> tuple[list[_Stmt], set[str], list[str]]:
+    """Every top-level statement of every code cell, IPython syntax removed, in notebook order
+    (within the size bounds and the deadline; what is left out is named in the notes)."""
     stmts: list[_Stmt] = []
     futures: set[str] = set()
     notes: list[str] = []
+    total = 0
     for index, cell in enumerate(nb.get("cells", []), 1):
         if cell.get("cell_type") != "code":
             continue
         src = cell_source(cell)
         if not src.strip():
             continue
-        code, why = to_python(src)
-        if code is None:
-            notes.append(f"cell {index}: skipped ({why})")
+        total += len(src)
+        if len(src) > MAX_CELL_CHARS or total > MAX_CODE_CHARS:
+            notes.append(f"cell {index}: skipped, {len(src):,} characters (the grader reads at most "
+                         f"{MAX_CELL_CHARS:,} per cell and {MAX_CODE_CHARS:,} per notebook)")
+            continue
+        if time.monotonic() > deadline:
+            notes.append(f"cell {index} and later: skipped, the notebook's extraction ran out of time")
+            break
+        with _AST_LOCK:
+            _cell_statements(index, src, stmts, futures, notes)
+    return stmts, futures, notes
+
+
+def _cell_statements(index: int, src: str, stmts: list[_Stmt], futures: set[str], notes: list[str]) -> None:
+    code, why = to_python(src)
+    if code is None:
+        notes.append(f"cell {index}: skipped ({why})")
+        return
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as e:
+        notes.append(f"cell {index}: skipped, not valid Python ({e.msg}, line {e.lineno})")
+        return
+    except (ValueError, RecursionError, MemoryError) as e:
+        notes.append(f"cell {index}: skipped, cannot be parsed ({type(e).__name__})")
+        return
+    lines = _Lines(code)
+    for node in tree.body:
+        if _is_ipython(node):
+            continue  # a magic or shell line: %matplotlib, !pip install, x = !ls
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            futures.update(a.name for a in node.names)
             continue
         try:
-            tree = ast.parse(code)
-        except SyntaxError as e:
-            notes.append(f"cell {index}: skipped, not valid Python ({e.msg}, line {e.lineno})")
+            stripper = _StripIPython()
+            stripper.visit(node)
+            text = ast.unparse(node) if stripper.changed else lines.statement(node)
+            info = analyse(node)
+        except RecursionError:  # absurdly nested code: the tools walking the tree give up
+            notes.append(f"cell {index}: a statement at line {node.lineno} is nested too deeply; skipped")
             continue
-        except (ValueError, RecursionError, MemoryError) as e:
-            notes.append(f"cell {index}: skipped, cannot be parsed ({type(e).__name__})")
-            continue
-        for node in tree.body:
-            if _is_ipython(node):
-                continue  # a magic or shell line: %matplotlib, !pip install, x = !ls
-            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-                futures.update(a.name for a in node.names)
-                continue
-            try:
-                stripper = _StripIPython()
-                stripper.visit(node)
-                text = ast.unparse(node) if stripper.changed else _segment(code, node)
-                info = analyse(node)
-            except RecursionError:  # absurdly nested code: the tools walking the tree give up
-                notes.append(f"cell {index}: a statement at line {node.lineno} is nested too deeply; skipped")
-                continue
-            stmts.append(_Stmt(len(stmts), index, node, text, info))
-    return stmts, futures, notes
+        stmts.append(_Stmt(len(stmts), index, node, text, info))
 
 
 def to_python(src: str) -> tuple[str | None, str]:
@@ -215,13 +245,30 @@ class _StripIPython(ast.NodeTransformer):
         return node
 
 
-def _segment(code: str, node: ast.stmt) -> str:
-    """The statement's own text (comments and layout kept), decorators included."""
-    text = ast.get_source_segment(code, node)
-    if text is None:
-        return ast.unparse(node)
-    decorators = getattr(node, "decorator_list", [])
-    return "".join(f"@{ast.get_source_segment(code, d)}\n" for d in decorators) + text
+class _Lines:
+    """A cell's lines, split once: ast.get_source_segment re-splits the whole cell on every
+    call, which made a cell of thousands of statements quadratic."""
+
+    def __init__(self, code: str):
+        self.lines = ast._splitlines_no_ff(code)  # the split ast's own offsets refer to
+
+    def segment(self, node: ast.AST) -> str | None:
+        if None in (getattr(node, "end_lineno", None), getattr(node, "end_col_offset", None)):
+            return None
+        first, last = node.lineno - 1, node.end_lineno - 1
+        if first == last:  # column offsets are in UTF-8 bytes
+            return self.lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+        return (self.lines[first].encode()[node.col_offset:].decode()
+                + "".join(self.lines[first + 1:last])
+                + self.lines[last].encode()[:node.end_col_offset].decode())
+
+    def statement(self, node: ast.stmt) -> str:
+        """The statement's own text (comments and layout kept), decorators included."""
+        text = self.segment(node)
+        if text is None:
+            return ast.unparse(node)
+        decorators = getattr(node, "decorator_list", [])
+        return "".join(f"@{self.segment(d)}\n" for d in decorators) + text
 
 
 def _emit(s: _Stmt, names: set[str]) -> str:

@@ -15,6 +15,19 @@ MECHANISMS = {
                  "RLIMIT_NPROC (unprivileged runs) + watchdog process count"),
 }
 
+# The doctor's test job: returns 1, whether ptrace is denied to it, and /dev/shm's size in MiB.
+TEST_JOB = """
+import ctypes, os
+def f():
+    libc = ctypes.CDLL(None, use_errno=True)
+    denied = libc.ptrace(16, 1, 0, 0) != 0 and ctypes.get_errno() == 1  # PTRACE_ATTACH to pid 1
+    st = os.statvfs("/dev/shm")
+    return [1.0, float(denied), st.f_blocks * st.f_frsize / 2**20]
+"""
+SHM = {"cgroup-v1": "its pages are charged to the job's memory cgroup",
+       "cgroup-v2": "its pages are charged to the job's memory cgroup",
+       "watchdog": "the watchdog adds what /job, /tmp and /dev/shm hold to the RSS"}
+
 TF_PROBE = ("import json, tensorflow as tf; print(json.dumps({'version': tf.__version__, "
             "'cuda_build': tf.test.is_built_with_cuda(), "
             "'gpus': [d.name for d in tf.config.list_physical_devices('GPU')]}))")
@@ -48,6 +61,7 @@ def run(args) -> int:
     from ..sandbox.gpus import gpu_names
     from ..sandbox.kernel_env import probe_kernel_env
     from ..sandbox.limits import detect_mechanism
+    from ..sandbox.seccomp import DENIED_NAMES, filter_program
 
     ok = True
     bwrap = shutil.which("bwrap")
@@ -60,6 +74,9 @@ def run(args) -> int:
     print(f"  procs:    {pids}")
     print(f"  disk:     /job is a size-capped tmpfs; RLIMIT_FSIZE per file")
     print(f"  time:     per cell (nbclient) and per notebook (host kills the sandbox)")
+    print(f"  ptrace:   " + (f"denied by a seccomp filter ({', '.join(DENIED_NAMES)}); /proc/1 hidden"
+                             if filter_program() else "NOT denied: no seccomp numbers for this CPU"))
+    print(f"  /dev/shm: a tmpfs of a quarter of the job's memory (at most 512 MiB); {SHM[mech]}")
     ok &= bool(bwrap)
     try:
         env = probe_kernel_env(args.python)
@@ -81,13 +98,17 @@ def run(args) -> int:
         session = SandboxSession.create(args.python)
         t = time.monotonic()
         try:
-            res = run_functions(session, "def f():\n    return 1.0\n",
-                                [{"id": "c", "function": "f", "args": []}], {"x": np.zeros(1)},
-                                name="doctor", timeout_s=60)
+            res = run_functions(session, TEST_JOB, [{"id": "c", "function": "f", "args": []}],
+                                {"x": np.zeros(1)}, name="doctor", timeout_s=60, memory_mb=2048)
         finally:
             session.close()
-        works = res.status == "ok" and res.arrays.get("c") is not None
+        out = res.arrays.get("c")
+        works = res.status == "ok" and out is not None and out[0] == 1.0
         print(f"test job:   {'works' if works else 'FAILED: ' + res.message} "
               f"({time.monotonic() - t:.1f} s, limits: {res.info.get('limits')})")
+        if works:
+            print(f"  ptrace:   {'denied' if out[1] else 'ALLOWED'} in the test job; "
+                  f"/dev/shm {out[2]:.0f} MiB for a 2048 MB job")
+            ok &= bool(out[1]) or filter_program() is None
         ok &= works
     return 0 if ok else 1

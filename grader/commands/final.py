@@ -42,6 +42,8 @@ def run(args) -> int:
     from ..final import combine, read_overrides, write_final
     from ..report.course_report import write_course_report
 
+    from ..report.safe_text import term
+
     console = Console(soft_wrap=True)  # messages stay one line each (logs, grep)
     path = args.course or course_dir(args.course_dir) / "rubrics" / "course.yaml"
     changes = {}
@@ -61,21 +63,25 @@ def run(args) -> int:
     console.print(_table(comb, course))
     for st in comb.students:
         for a, ov in st.overrides.items():
-            console.print(f"[cyan]override:[/] {st.full_name} {a} = {ov.grade} ({ov.reason}; {ov.where})")
+            console.print(f"[cyan]override:[/] {term(st.full_name)} {a} = {term(ov.grade)} "
+                          f"({term(ov.reason)}; {term(ov.where)})")
     for w in comb.warnings:
-        console.print(f"[yellow]warning:[/] {w}")
+        console.print(f"[yellow]warning:[/] {term(w)}")
     left_out = [st for st in comb.students if st.issue]
     for st in left_out:
-        console.print(f"[red]not in the gradebook CSV:[/] {st.full_name} <{st.email or '-'}>: {st.issue}")
+        console.print(f"[red]not in the gradebook CSV:[/] {term(st.full_name)} <{term(st.email or '-')}>: "
+                      f"{term(st.issue)}")
     console.print(f"{len(comb.students) - len(left_out)} students in the gradebook CSV, "
                   f"{len(left_out)} left out; graded: {', '.join(comb.graded)}")
     for name, p in files.items():
-        console.print(f"  {name:9} {p}")
+        console.print(f"  {name:9} {term(p)}")
     return 0
 
 
 def _table(comb, course):
     from rich.table import Table
+
+    from ..report.safe_text import term
 
     t = Table(title=f"{course.course or 'Course'}: {course.gradebook.grade_item}", header_style="bold")
     t.add_column("Name", overflow="ellipsis", no_wrap=True, max_width=22)
@@ -92,5 +98,5 @@ def _table(comb, course):
         final = "-" if st.final.grade is None else f"{st.final.grade}"
         flags = st.final.flags + [f"{a}:{f}" for a, g in st.grades.items() for f in g.flags]
         flags += [st.issue] if st.issue else []
-        t.add_row(st.full_name, *cells, final, ", ".join(flags))
+        t.add_row(term(st.full_name), *cells, final, term(", ".join(flags)))
     return t

@@ -19,7 +19,7 @@ from ..model import Result, Submission
 from .atomic import write_atomic
 from .feedback import feedback_html
 from .moodle_dates import format_moodle_date
-from .worksheet_io import COLUMNS, STATUS, format_grade
+from .worksheet_io import COLUMNS, STATUS, format_grade, neutralise_formula
 
 # Moodle's English headers, in the order of its download
 HEADERS = [COLUMNS[k]["en"][0] for k in ("id", "name", "email", "status", "grade", "max", "changeable",
@@ -41,7 +41,7 @@ def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[di
     for sub, res in pairs:
         rows.append({
             "Identifier": sub.identifier,
-            "Full name": sub.full_name or sub.identifier,
+            "Full name": neutralise_formula(sub.full_name or sub.identifier),
             "Email address": "",
             "Status": STATUS_SUBMITTED,
             "Grade": fmt_grade(res.score),

@@ -345,6 +345,18 @@ def php_csv_field(value: str, delimiter: str) -> str:
     return value
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(text: str) -> str:
+    """A cell a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`, tab, CR
+    first) gets a leading apostrophe. Only for columns Moodle's importer ignores: it matches
+    rows by Identifier and reads Grade, Last modified (grade) and the feedback columns
+    (mod/assign/feedback/offline/importgradeslib.php), so Full name may change; a grade or an
+    identifier must not."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def render_csv(headers: list[str], rows: list[list[str]], delimiter: str = ",",
                newline: str = "\n", bom: bool = True) -> str:
     lines = [delimiter.join(php_csv_field(c, delimiter) for c in r) for r in [headers, *rows]]
@@ -364,6 +376,8 @@ def fill(ws: Worksheet, grades: dict[str, tuple[float, str]]) -> str:
     rows = []
     for row in ws.rows:
         cells = list(row.cells)
+        if "name" in ws.col and ws.col["name"] < len(cells):  # a name is the student's to choose
+            cells[ws.col["name"]] = neutralise_formula(cells[ws.col["name"]])
         if row.participant_id in grades:
             grade, feedback = grades[row.participant_id]
             if ws.max_grade is not None and grade > ws.max_grade + 1e-9:

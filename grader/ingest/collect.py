@@ -54,7 +54,8 @@ def ingest(source: Path, assignment: str, workdir: Path, preferred: Sequence[str
         _require_submissions(source, [i.rel + ("/" if i.is_dir else "") for i in items])
     elif source.exists():
         root = (Path(workdir) / "originals").resolve()
-        result = extract_zip(source, root, limits, precheck=lambda names: _require_submissions(source, names))
+        result = extract_zip(source, root, limits, precheck=lambda names: _require_submissions(source, names),
+                             owner=_owner)
         items = [_Item(f.name, f.path, False, f.size, f.mtime) for f in result.files]
         items += [_Item(d, root / d, True) for d in result.dirs]
         ignored = list(result.skipped)
@@ -69,8 +70,19 @@ def ingest(source: Path, assignment: str, workdir: Path, preferred: Sequence[str
             ignored.append(top + "/" if sep or item.is_dir else item.rel)
         else:
             groups.setdefault(parsed.participant_id, []).append((parsed, item))
+    rejected: dict[str, list[str]] = {}
+    for key, why in (result.rejected if not source.is_dir() else []):
+        rejected.setdefault(_owner(key), []).append(why)
+    for pid, whys in rejected.items():  # a student whose every file was skipped still gets a row
+        if pid not in groups:
+            key = next(k for k, _ in result.rejected if _owner(k) == pid)  # not on disk: no file
+            groups[pid] = [(parse_entry(key), _Item(key, root / key, True))]
     subs = [_submission(assignment, pid, entries, preferred, warnings)
             for pid, entries in sorted(groups.items(), key=lambda kv: int(kv[0]))]
+    for sub in subs:
+        if sub.participant_id in rejected:
+            sub.notes += rejected[sub.participant_id]
+            sub.flags.append("files_skipped")
     return IngestReport(subs, sorted(set(ignored)), warnings, root)
 
 
@@ -114,6 +126,11 @@ def _submission(assignment: str, pid: str, entries: list[tuple[ParsedEntry, _Ite
         sub.sha256, sub.size = _sha256(item.path), item.path.stat().st_size
         sub.submitted_at = item.mtime
     return sub
+
+
+def _owner(key: str) -> str | None:
+    parsed = parse_entry(key)
+    return parsed.participant_id if parsed else None
 
 
 def _sha256(path: Path) -> str:

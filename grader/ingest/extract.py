@@ -6,6 +6,11 @@ really decompressed (declared sizes can lie), and everything is written into a t
 beside the target that replaces the target only when the whole archive went through. So a
 target that exists is always a complete extraction. Files keep their exact bytes and the entry's
 timestamp as mtime (the submission time Moodle wrote).
+
+Given `owner` (entry name -> participant id), one student cannot refuse the whole class: an
+entry over the per-file, ratio or per-student limits is skipped and reported in `rejected`
+(the total stays bounded by `max_total_bytes`), and two entries whose names are equal once
+normalised to NFC (a macOS upload: NFD beside NFC) are resolved by DUPLICATE_RULE.
 """
 from __future__ import annotations
 
@@ -45,6 +50,7 @@ class ExtractLimits:
     max_entries: int = 20_000
     max_ratio: float = 200.0  # uncompressed / compressed ...
     ratio_min_bytes: int = 1 * _MiB  # ... checked for entries larger than this
+    max_student_bytes: int = 1 * _GiB  # one participant's entries, uncompressed (with `owner`)
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class Extraction:
     files: list[ExtractedFile] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)  # directory entries, without the trailing "/"
     skipped: list[str] = field(default_factory=list)  # junk entries, not extracted
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (entry, why): one student's, skipped
 
 
 def junk_root(relpath: str) -> str | None:
@@ -100,8 +107,16 @@ def _safe_parts(name: str, info: zipfile.ZipInfo) -> list[str]:
     return parts
 
 
-def _check_declared(name: str, info: zipfile.ZipInfo, total: int, lim: ExtractLimits) -> None:
+DUPLICATE_RULE = ("of two entries with the same name (once normalised to NFC), the one with the "
+                  "later timestamp is kept (on a tie, the later one in the archive)")
+
+
+def _check_declared(name: str, info: zipfile.ZipInfo, total: int, lim: ExtractLimits,
+                    student_total: int | None = None) -> None:
     size, packed = info.file_size, info.compress_size
+    if student_total is not None and student_total > lim.max_student_bytes:
+        raise UnsafeArchive(f"zip entry {name!r}: this participant's files declare {student_total:,} "
+                            f"bytes in all; the limit per participant is {lim.max_student_bytes:,}")
     if size > lim.max_file_bytes:
         raise UnsafeArchive(f"zip entry {name!r} declares {size:,} bytes uncompressed; "
                             f"the limit per file is {lim.max_file_bytes:,} (zip bomb?)")
@@ -145,31 +160,57 @@ def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, dest: Pat
     return written
 
 
-def _plan(zf: zipfile.ZipFile, lim: ExtractLimits) -> list[tuple[zipfile.ZipInfo, str, list[str]]]:
-    """Check every entry before writing anything; returns (info, name, parts) for each."""
+def _plan(zf: zipfile.ZipFile, lim: ExtractLimits, owner: Callable[[str], str | None] | None = None
+          ) -> tuple[list[tuple[zipfile.ZipInfo, str, list[str]]], list[tuple[str, str]]]:
+    """Check every entry before writing anything: (info, name, parts) for each entry to write,
+    and the (name, why) of entries skipped because of their participant (needs `owner`)."""
     infos = zf.infolist()
     if len(infos) > lim.max_entries:
         raise UnsafeArchive(f"the archive has {len(infos):,} entries; the limit is {lim.max_entries:,}")
-    plan, seen, total = [], set(), 0
+    entries: dict[str, tuple[zipfile.ZipInfo, str, list[str]]] = {}
+    rejected: list[tuple[str, str]] = []
     for info in infos:
         name = entry_name(info)
         parts = _safe_parts(name, info)
         key = "/".join(parts)
-        if key in seen:
-            raise UnsafeArchive(f"zip entry {name!r} appears more than once; refusing the archive")
-        seen.add(key)
+        if key in entries:
+            if owner is None or owner(key) is None:
+                raise UnsafeArchive(f"zip entry {name!r} appears more than once; refusing the archive")
+            old = entries[key][0]
+            keep_new = _stamp(info) >= _stamp(old)
+            rejected.append((key, f"{key!r} appears twice (NFC/NFD spellings?): {DUPLICATE_RULE}; "
+                                  f"kept the one dated {_stamp(info if keep_new else old)}"))
+            if not keep_new:
+                continue
+        entries[key] = (info, name, parts)
+    plan, total, per_student = [], 0, {}
+    for key, (info, name, parts) in entries.items():
         if junk_root(key) is None and not info.is_dir():
             if info.flag_bits & _ENCRYPTED_FLAG:
                 raise IngestError(f"zip entry {name!r} is encrypted; download the submissions again "
                                   "without a password")
+            who = owner(key) if owner is not None else None
+            if who is not None:
+                try:
+                    _check_declared(name, info, 0, lim, per_student.get(who, 0) + info.file_size)
+                except UnsafeArchive as exc:
+                    rejected.append((key, f"{exc}; skipped"))
+                    continue
+                per_student[who] = per_student.get(who, 0) + info.file_size
             total += info.file_size
             _check_declared(name, info, total, lim)
         plan.append((info, name, parts))
-    return plan
+    return plan, rejected
+
+
+def _stamp(info: zipfile.ZipInfo) -> str:
+    ts = _timestamp(info)
+    return ts.isoformat(sep=" ") if ts else "0000"
 
 
 def extract_zip(archive: Path, target: Path, limits: ExtractLimits = ExtractLimits(),
-                precheck: Callable[[list[str]], None] | None = None) -> Extraction:
+                precheck: Callable[[list[str]], None] | None = None,
+                owner: Callable[[str], str | None] | None = None) -> Extraction:
     """Extract `archive` into `target`, replacing a previous extraction only on success.
 
     `precheck` gets the names that will be extracted (directories end in "/") before anything
@@ -183,14 +224,15 @@ def extract_zip(archive: Path, target: Path, limits: ExtractLimits = ExtractLimi
     except (zipfile.BadZipFile, OSError, EOFError) as e:
         raise IngestError(f"{archive} is not a readable zip file ({e})") from None
     with zf:
-        plan = _plan(zf, limits)
+        plan, rejected = _plan(zf, limits, owner)
         keep = [(i, n, p) for i, n, p in plan if junk_root("/".join(p)) is None]
         if precheck is not None:
-            precheck(["/".join(p) + ("/" if i.is_dir() else "") for i, _, p in keep])
+            precheck(["/".join(p) + ("/" if i.is_dir() else "") for i, _, p in keep]
+                     + [key for key, _ in rejected])
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
         try:
-            result = Extraction(target=target)
+            result = Extraction(target=target, rejected=rejected)
             result.skipped = sorted({junk_root("/".join(p)) for _, _, p in plan} - {None})
             for info, name, parts in keep:
                 dest = tmp.joinpath(*parts)

@@ -12,6 +12,13 @@ MAX_NOTEBOOK_MB = 100
 
 def read_notebook(path: Path, max_mb: int = MAX_NOTEBOOK_MB):
     """(notebook, notes). Raises InvalidNotebook with a reason a student can act on."""
+    try:
+        return _read(path, max_mb)
+    except RecursionError:  # JSON nested thousands deep (json, nbformat and jsonschema recurse)
+        raise InvalidNotebook("the JSON is nested too deeply (thousands of levels)", "too_deep") from None
+
+
+def _read(path: Path, max_mb: int):
     import nbformat
     from nbformat.validator import ValidationError, normalize
 

@@ -11,6 +11,7 @@ import re
 import statistics
 from dataclasses import dataclass, field
 
+from .safe_text import clean
 from ..model import STATUSES, Result
 
 #: metric checks: rubric kind -> (metric name or None for the check's own, higher is better)
@@ -90,11 +91,9 @@ class ClassSummary:
 
 
 def clean_text(text: str, limit: int | None = None) -> str:
-    """One line of untrusted text: ANSI escapes and control characters removed, whitespace
-    collapsed, cut to `limit` characters. Escaping for HTML/terminal still happens at the sink."""
-    text = re.sub(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?", "", str(text))
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+", " ", text)
-    text = " ".join(text.split())
+    """One line of untrusted text (safe_text.clean), whitespace collapsed, cut to `limit`
+    characters with an ellipsis. Escaping for HTML/terminal still happens at the sink."""
+    text = " ".join(clean(text).split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

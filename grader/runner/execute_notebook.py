@@ -22,7 +22,9 @@ import traceback
 from . import protocol
 
 PROBE_MIME = "application/vnd.grader.probe+json"
-NEVER_SKIP = "__grader_never_skip__"
+# nbclient skips cells tagged with `skip_cells_with_tag`; a fresh random tag per run is one
+# no notebook can carry (a fixed name could be copied into a cell's tags)
+NEVER_SKIP = f"__grader_never_skip_{os.urandom(16).hex()}__"
 
 
 def _output_size(out) -> int:
@@ -35,7 +37,7 @@ def _output_size(out) -> int:
 
 def sanitize(nb) -> None:
     """Drop what could steer execution: kernel choice, widget state, per-cell execution hints.
-    (Tags stay for nbgrader's checks; the client is told never to skip a tagged cell.)"""
+    (Tags stay for nbgrader's checks; the client's skip tag is random per run, see NEVER_SKIP.)"""
     for key in ("kernelspec", "widgets", "papermill", "execution"):
         nb.metadata.pop(key, None)
     for cell in nb.cells:
@@ -122,6 +124,53 @@ def count_probe_displays(cells) -> int:
                and PROBE_MIME in (o.get("data") or {}))
 
 
+def reserve_probe_inputs(args) -> None:
+    """Before any student code: room for the probe's inputs in /job (zero-filled files of their
+    sizes), so a notebook that fills its disk still gets probed. Nothing of them is in yet."""
+    if args.probe_inputs_fd < 0:
+        return
+    import zipfile
+
+    os.makedirs(args.probe_inputs_dir)
+    with zipfile.ZipFile(os.fdopen(os.dup(args.probe_inputs_fd), "rb")) as z:
+        for info in z.infolist():
+            if "/" not in info.filename and info.filename.startswith("probe_"):
+                fd = os.open(os.path.join(args.probe_inputs_dir, info.filename), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                try:
+                    if info.file_size:
+                        os.posix_fallocate(fd, 0, info.file_size)
+                finally:
+                    os.close(fd)
+
+
+def unpack_probe_inputs(args) -> None:
+    """The probe's inputs, from the fd the host passed, written into the reserved files after
+    the student's last cell: the hidden images exist in the sandbox only while the probe runs.
+    A reserved file the notebook removed or replaced is made again (which may then fail for
+    lack of room: that notebook's own doing)."""
+    if args.probe_inputs_fd < 0:
+        return
+    import zipfile
+
+    os.makedirs(args.probe_inputs_dir, exist_ok=True)
+    with os.fdopen(args.probe_inputs_fd, "rb") as f, zipfile.ZipFile(f) as z:
+        for name in z.namelist():
+            if "/" in name or not name.startswith("probe_"):
+                continue
+            path = os.path.join(args.probe_inputs_dir, name)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+            except OSError:
+                if os.path.lexists(path) and not os.path.isdir(path):
+                    os.unlink(path)
+                elif os.path.isdir(path):
+                    shutil.rmtree(path)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as out, z.open(name) as src:
+                shutil.copyfileobj(src, out)
+                out.truncate()
+
+
 async def run(nb, args, info, blobs):
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_code_cell
@@ -150,6 +199,7 @@ async def run(nb, args, info, blobs):
                     cell_times.append([index, round(time.monotonic() - ts, 3)])
             info["execute_s"] = round(time.monotonic() - t0, 3)
             if args.probe:
+                unpack_probe_inputs(args)
                 with open(args.probe, encoding="utf-8") as f:
                     probe = new_code_cell(f.read())
                 ts = time.monotonic()
@@ -187,10 +237,14 @@ def main(argv=None):
     p.add_argument("--cell-timeout", type=float, default=600)
     p.add_argument("--output-cap", type=int, default=20_000_000, help="characters of outputs")
     p.add_argument("--probe", default="", help="code to run in the kernel after the notebook")
+    p.add_argument("--probe-inputs-fd", type=int, default=-1, help="zip of the probe's inputs")
+    p.add_argument("--probe-inputs-dir", default="", help="where they are unpacked for the probe")
     p.add_argument("--max-file-mb", type=int, default=0, help="RLIMIT_FSIZE for everything below")
     p.add_argument("--max-procs", type=int, default=0, help="RLIMIT_NPROC (fallback for pids)")
     args = p.parse_args(argv)
     channel = protocol.open_channel(args.out_fd)
+    if args.probe_inputs_fd >= 0:  # ours alone: no child (the kernel) inherits it
+        os.set_inheritable(args.probe_inputs_fd, False)
     protocol.limit_files(args.max_file_mb, args.max_procs)
     info = {"status": "ok", "message": ""}
     blobs = {}
@@ -200,6 +254,7 @@ def main(argv=None):
 
         if args.seed:
             shutil.copytree(args.seed, args.seed_into, dirs_exist_ok=True)
+        reserve_probe_inputs(args)
         for d in ("HOME", "MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_RUNTIME_DIR"):
             if os.environ.get(d):
                 os.makedirs(os.environ[d], exist_ok=True)

@@ -59,6 +59,24 @@ def write(channel, info: dict, blobs: dict) -> None:
     channel.close()
 
 
+def expected_length(head: bytes) -> float | None:
+    """The whole report's length from its first bytes: None while the header is incomplete,
+    infinity when it is malformed (the host then waits for the runner to exit)."""
+    fixed = len(MAGIC) + _LEN.size
+    if len(head) < fixed:
+        return None if MAGIC.startswith(head[:len(MAGIC)]) else float("inf")
+    (hlen,) = _LEN.unpack_from(head, len(MAGIC))
+    if not head.startswith(MAGIC) or hlen > MAX_HEADER:
+        return float("inf")
+    if len(head) < fixed + hlen:
+        return None
+    try:
+        blobs = json.loads(head[fixed:fixed + hlen])["blobs"]
+        return fixed + hlen + sum(int(size) for _, size in blobs)
+    except (ValueError, KeyError, TypeError):
+        return float("inf")
+
+
 class ProtocolError(ValueError):
     pass
 

@@ -2,26 +2,32 @@
 
 `run_notebook`: re-execute a whole notebook, then predict on the inputs we send (accuracy).
 `run_functions`: call extracted functions on test inputs (unit tests, seconds, no kernel).
-Everything returned is untrusted: sizes capped, arrays loaded with allow_pickle=False and
-only numeric dtypes kept, the runner's JSON checked field by field.
+Everything returned is untrusted: sizes capped, arrays checked against a budget and the
+expected shapes before they are inflated (npz_limits.py), only numeric dtypes kept, the
+runner's JSON checked field by field.
 """
 from __future__ import annotations
 
-import io
 import json
+import os
 import shutil
+import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from ..model import CellError, RunOutput
+from ..report.safe_text import clean, clean_tree
 from ..runner import protocol
 from ..runner.cases import case_limits
+from .npz_limits import RefusedArrays, load_arrays
 from .launch import OUT_FD, Mount, SandboxOutcome, SandboxSpec, run_sandboxed
 from .session import KERNEL_NAME, SandboxSession
 
 IN = "/opt/grader/in"
 DATA = "/opt/grader/data"
+PROBE_IN = "/job/.grader_probe_in"  # made by the runner after the last cell, never before
+PROBE_FD = "{PROBE_FD}"
 _STATUSES = {"ok", "error", "timeout", "memory", "crashed"}
 
 
@@ -38,22 +44,19 @@ def _status(outcome: SandboxOutcome, info: dict, memory_mb: int, timeout_s: floa
     return status, str(info.get("message", ""))[:2000]
 
 
-def _arrays(blob: bytes | None) -> dict[str, np.ndarray]:
-    if not blob:
-        return {}
+PROBE_ROW_BYTES = 5000 * 8  # per input row a probe may return (a 5,000-way float64 row)
+UNIT_BUDGET_FACTOR = 8  # a unit job may return 8x the bytes of its inputs (plus 1 MiB)
+
+
+def _arrays(run: RunOutput, blob: bytes | None, budget: int, limits: dict[str, int] | None = None) -> None:
+    """Fill run.arrays within `budget` bytes; a refused result makes the run an error."""
     try:
-        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            out = {}
-            for k in z.files:
-                try:
-                    a = z[k]
-                except ValueError:  # object arrays need pickle: refused
-                    continue
-                if a.dtype.kind in "biuf":
-                    out[k] = a
-            return out
-    except Exception:  # malformed npz from the sandbox: treat as no arrays
-        return {}
+        run.arrays = load_arrays(blob, budget, limits)
+    except RefusedArrays as exc:
+        run.arrays = {}
+        run.info["arrays_refused"] = str(exc)
+        run.status = "crashed"
+        run.message = f"result refused: {exc}"
 
 
 def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float,
@@ -62,24 +65,27 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
         info, blobs = protocol.decode(outcome.result, max_blob)
     except protocol.ProtocolError as exc:
         info, blobs = {"status": "crashed", "message": str(exc)}, {}
+    info = clean_tree(info)  # what the sandbox says becomes messages and flags: no control chars
     status, message = _status(outcome, info, memory_mb, timeout_s)
     if outcome.result_overflow:
         message = (message + "; " if message else "") + "result larger than the output limit"
     errors = []
     for e in info.get("cell_errors", []) if isinstance(info.get("cell_errors"), list) else []:
         if isinstance(e, dict) and isinstance(e.get("cell_index"), int):
-            errors.append(CellError(e["cell_index"], str(e.get("ename", ""))[:200],
-                                    str(e.get("evalue", ""))[:2000]))
+            errors.append(CellError(e["cell_index"], clean(e.get("ename", ""), limit=200),
+                                    clean(e.get("evalue", ""), multiline=True, limit=2000)))
     clean_info = {k: v for k, v in info.items() if k not in ("cell_errors",)}
     run = RunOutput(kind=kind, status=status, message=message, wall_s=outcome.wall_s,
-                    cell_errors=errors, info=clean_info, stderr_tail=outcome.log_tail[-3000:])
+                    cell_errors=errors, info=clean_info,
+                    stderr_tail=clean(outcome.log_tail[-3000:], multiline=True))
     return run, blobs
 
 
 def _offline_files(session: SandboxSession, root: Path, datasets: dict[str, Path]) -> tuple[list[Mount], str]:
     """Files Keras may ask for, mounted read-only, and the shim's name -> path map (paths as
     the kernel sees them: in the sandbox, or on the host with --unsafe-no-sandbox)."""
-    mounts = [Mount(Path(src), f"{DATA}/{name}") for name, src in datasets.items()]
+    mounts = [Mount(session.staged(Path(src), name) if session.sandboxed else Path(src), f"{DATA}/{name}")
+              for name, src in datasets.items()]
     mapping = {name: f"{DATA}/{name}" if session.sandboxed else str(Path(src).resolve())
                for name, src in datasets.items()}
     (root / "in" / "offline.json").write_text(json.dumps(mapping))
@@ -120,25 +126,41 @@ def run_notebook(session: SandboxSession, notebook: Path, *, name: str, notebook
                 "--kernel-name", KERNEL_NAME, "--kernel-log", "/job/kernel.log",
                 "--cell-timeout", str(cell_timeout_s), "--output-cap", str((output_mb << 20) // 2),
                 "--max-file-mb", str(max_file_mb), "--max-procs", str(pids_max)]
+        fds = {}
         if probes:
-            for pname in probes:
-                np.savez(root / "in" / f"probe_{pname}.npz", **(probe_inputs or {}).get(pname, {}))
-            (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=IN), encoding="utf-8")
-            argv += ["--probe", f"{IN}/probe.py"]
+            # The probe's inputs (hidden test images) are not in any mounted folder: one zip
+            # reaches the runner as an open fd, and it unpacks them only after the last cell.
+            pack = root / "probe_inputs.zip"
+            with zipfile.ZipFile(pack, "w") as z:
+                for pname in probes:
+                    with z.open(f"probe_{pname}.npz", "w", force_zip64=True) as f:
+                        np.savez(f, **(probe_inputs or {}).get(pname, {}))
+            probe_in = PROBE_IN if session.sandboxed else str(root / "job" / PROBE_IN[len("/job/"):])
+            (root / "in" / "probe.py").write_text(probe_cell(probes, in_dir=probe_in), encoding="utf-8")
+            fds[PROBE_FD] = os.open(pack, os.O_RDONLY)
+            disk_mb += (pack.stat().st_size >> 20) + 1  # the room the runner reserves for them
+            argv += ["--probe", f"{IN}/probe.py", "--probe-inputs-fd", PROBE_FD,
+                     "--probe-inputs-dir", PROBE_IN]
         spec = SandboxSpec(argv=argv, job_dir=root / "job", mounts=mounts,
                            env=session.env(offline), timeout_s=timeout_s, disk_mb=disk_mb,
                            memory_mb=memory_mb, pids_max=pids_max,
-                           max_result_bytes=output_mb << 20, log_path=root / "sandbox.log")
-        with session.gpu_pool.acquire() as gpu:  # waits for a free GPU when there are GPUs
-            spec.gpu = gpu
-            outcome = run_sandboxed(spec, session.kenv, session.support,
-                                    sandboxed=session.sandboxed,
-                                    limits_mechanism=session.limits_mechanism,
-                                    running=session.running)
+                           max_result_bytes=output_mb << 20, log_path=root / "sandbox.log", fds=fds)
+        try:
+            with session.gpu_pool.acquire() as gpu:  # waits for a free GPU when there are GPUs
+                spec.gpu = gpu
+                outcome = run_sandboxed(spec, session.kenv, session.support,
+                                        sandboxed=session.sandboxed,
+                                        limits_mechanism=session.limits_mechanism,
+                                        running=session.running)
+        finally:
+            for fd in fds.values():
+                os.close(fd)
         run, blobs = _decode(outcome, "notebook", memory_mb, timeout_s, output_mb << 20)
         run.info["limits"] = outcome.mechanism
         run.info["gpu"] = gpu
-        run.arrays = _arrays(blobs.get("probe.npz"))
+        limits = {f"{p}__{k}": (1 << 20) + PROBE_ROW_BYTES * len(a)
+                  for p, arrs in (probe_inputs or {}).items() for k, a in arrs.items() if np.ndim(a)}
+        _arrays(run, blobs.get("probe.npz"), (1 << 20) + sum(limits.values()), limits)
         run.info["probe"] = _small_json(blobs.get("probe.json"))
         if blobs.get("executed.ipynb"):
             out = session.workroot / "executed" / f"{root.name}.ipynb"
@@ -158,7 +180,7 @@ def _small_json(blob: bytes | None, cap: int = 1 << 20) -> dict:
         data = json.loads(blob)
     except ValueError:
         return {}
-    return data if isinstance(data, dict) else {}
+    return clean_tree(data) if isinstance(data, dict) else {}
 
 
 def run_functions(session: SandboxSession, source: str, cases: list[dict],
@@ -184,7 +206,8 @@ def run_functions(session: SandboxSession, source: str, cases: list[dict],
                                 running=session.running)
         run, blobs = _decode(outcome, "functions", memory_mb, timeout_s, 16 << 20)
         run.info["limits"] = outcome.mechanism
-        run.arrays = _arrays(blobs.get("results.npz"))
+        _arrays(run, blobs.get("results.npz"),
+                (1 << 20) + UNIT_BUDGET_FACTOR * sum(np.asarray(a).nbytes for a in inputs.values()))
         return run
     finally:
         session.finish_job(root)

@@ -5,7 +5,9 @@ cgroup v1 (our machines: root may create groups under /sys/fs/cgroup/memory and 
 (most servers) are enforced by the kernel: a memory bomb is OOM-killed, a fork bomb gets
 "Cannot fork". Without usable cgroups (unprivileged, no delegation) a thread polls the job's
 process tree with psutil and kills the whole sandbox when it goes over; that is coarser (a fast
-allocation can overshoot between polls) but still ends the job with a clear status.
+allocation can overshoot between polls) but still ends the job with a clear status. Files in
+the sandbox's tmpfs mounts (/job, /tmp, /dev/shm) are memory too, not in any RSS: the watchdog
+adds what they hold (read through /proc/<pid>/root of a process in the sandbox).
 """
 from __future__ import annotations
 
@@ -183,8 +185,9 @@ class JobLimits:
         self.groups.clear()
 
     # --- the fallback ---------------------------------------------------------------------
-    def watch(self, pid: int, kill) -> threading.Thread | None:
-        """Start the psutil watchdog for the process tree under `pid` (no-op with cgroups)."""
+    def watch(self, pid: int, kill, tmpfs: tuple[str, ...] = ()) -> threading.Thread | None:
+        """Start the psutil watchdog for the process tree under `pid` (no-op with cgroups);
+        `tmpfs`: the sandbox's memory-backed mounts, counted with the RSS."""
         if self.mechanism != "watchdog":
             return None
         import psutil
@@ -203,7 +206,7 @@ class JobLimits:
                     procs = [root] + root.children(recursive=True)
                 except psutil.Error:
                     return
-                rss = 0
+                rss = tmpfs_used(procs[1:], tmpfs)
                 for p in procs:
                     try:
                         rss += p.memory_info().rss
@@ -222,3 +225,18 @@ class JobLimits:
         t = threading.Thread(target=loop, name=f"watchdog-{pid}", daemon=True)
         t.start()
         return t
+
+
+def tmpfs_used(procs, mounts: tuple[str, ...]) -> int:
+    """Bytes held in the sandbox's tmpfs `mounts`, seen through the first process whose root
+    we may read (bwrap's pid 1 is dumpable; the runner is not). 0 if none can be read."""
+    for p in procs:
+        try:
+            total = 0
+            for m in mounts:
+                st = os.statvfs(f"/proc/{p.pid}/root{m}")
+                total += (st.f_blocks - st.f_bfree) * st.f_frsize
+            return total
+        except OSError:
+            continue
+    return 0

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,20 @@ class SandboxSession:
     def mounts(self) -> list[Mount]:
         """Read-only mounts every job gets: the runner's code and the pinned kernelspec."""
         return [Mount(self.support / "lib", LIB), Mount(self.support / "jupyter", JUPYTER)]
+
+    def staged(self, src: Path, name: str) -> Path:
+        """`src` inside the session's support folder (a hard link, else a copy, made once), so
+        a bind of it shows no host path of the instructor's in /proc/self/mountinfo."""
+        dest = self.support / "data" / f"{abs(hash(str(Path(src).resolve()))):x}" / name
+        if not dest.exists():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{name}.{os.getpid()}.{threading.get_ident()}")
+            try:
+                os.link(src, tmp)
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        return dest
 
     def finish_job(self, root: Path) -> None:
         if not self.keep_jobs:

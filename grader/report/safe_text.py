@@ -1,0 +1,52 @@
+"""Student-derived text made safe for flags, messages and the instructor's terminal.
+
+Anything a student controls (a module name in an exception, a folder name, an `evalue`) can
+carry terminal escape sequences: OSC 0 retitles the window, OSC 52 writes the clipboard, CSI
+moves the cursor and erases lines. rich strips only a few control characters (BEL, BS, VT, FF,
+CR) and reads `[...]` as markup (`[/]` even raises MarkupError). So:
+
+- `clean(text)` at ingestion (where sandbox output becomes flags and messages): removes C0/C1
+  control characters (ESC included, so no sequence survives), DEL and Unicode bidi/format
+  controls that reorder what is displayed; keeps newlines and tabs only when asked.
+- `clean_tree(obj)`: the same for every string in decoded JSON (keys included).
+- `term(text)`: at every rich sink: `clean` + `rich.markup.escape`.
+"""
+from __future__ import annotations
+
+import re
+
+# C0 controls but \t \n, DEL, C1 controls; bidi embeddings/overrides/isolates, zero-width and
+# other format characters that change what a line looks like
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_LINE_BREAKS = re.compile(r"[\t\n]+")
+# whole CSI and OSC sequences go, not just their ESC (no "[31m" left behind)
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
+
+
+def clean(text, multiline: bool = False, limit: int | None = None) -> str:
+    """`text` (any object, str() of it) without control characters; one line unless
+    `multiline` (then newlines and tabs stay); at most `limit` characters."""
+    s = _CONTROL.sub("", _ANSI.sub("", text if isinstance(text, str) else str(text)))
+    if not multiline:
+        s = _LINE_BREAKS.sub(" ", s)
+    return s[:limit] if limit is not None else s
+
+
+def clean_tree(obj, depth: int = 0):
+    """Every string in a JSON-like value cleaned (multi-line kept: tracebacks, details)."""
+    if depth > 50:
+        return None
+    if isinstance(obj, str):
+        return clean(obj, multiline=True)
+    if isinstance(obj, dict):
+        return {clean(k) if isinstance(k, str) else k: clean_tree(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [clean_tree(v, depth + 1) for v in obj]
+    return obj
+
+
+def term(text) -> str:
+    """For a rich console: no control characters and no markup."""
+    from rich.markup import escape
+
+    return escape(clean(text))
