@@ -86,11 +86,15 @@ def setup(tmp_path_factory):
 
 def grade_cmd(zpath: Path, rubric: Path, out: Path, *extra: str) -> list[str]:
     return _py("grader", "grade", "mnist_cnn", str(zpath), "--rubric", str(rubric), "--out",
-               str(out), "--course-dir", str(ROOT), *extra)
+               str(out), "--course-dir", str(ROOT), "--allow-standin", *extra)
 
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT, **kw)
+
+
+def _without_similar(row: dict) -> dict:
+    return {**row, "flags": [f for f in row["flags"] if not f.startswith("similar_to:")]}
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +235,8 @@ def test_scheduler_killed_keeps_finished_results_and_resumes(setup, local_rows, 
     got = rows(out)
     assert set(got) == set(kept)
     assert all(r["status"] == "graded" for r in got.values())  # no error row for the lost jobs
-    assert all(got[pid] == local_rows[pid] for pid in got)
+    # the same rows, but for the class-level copy flags (computed over who is graded so far)
+    assert all(_without_similar(got[pid]) == _without_similar(local_rows[pid]) for pid in got)
     again = run(grade_cmd(zpath, rubric, out, "--workers", "2"))  # resumes (here, without cluster)
     assert again.returncode == 0, again.stderr
     assert f"{len(kept)} reused, {4 - len(kept)} graded" in again.stdout

@@ -137,7 +137,7 @@ def test_escape_sequences_and_markup_from_students_never_reach_the_terminal(tmp_
         (f"Eva {EVIL}_301_assignsubmission_file/mnist_cnn.ipynb", nb(EVIL), (2026, 3, 30, 10, 0, 0)),
         ("Flor [red]_302_assignsubmission_file/mnist_cnn.ipynb", nb("[/]"), (2026, 3, 30, 10, 0, 0))])
     rc = main(["grade", "mnist_cnn", str(z), "--rubric", str(_small_rubric_yaml(tmp_path / "r.yaml")),
-               "--out", str(tmp_path / "out"), "--workers", "1"])
+               "--out", str(tmp_path / "out"), "--workers", "1", "--allow-standin"])
     out, err = capsys.readouterr()
     assert rc == 0, err[-2000:]
     assert "\x1b]" not in out + err and "\x1b[2J" not in out + err and "\x07" not in out + err

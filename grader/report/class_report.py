@@ -7,7 +7,6 @@ rubric adds what only it knows: the metric checks' thresholds and the checks' or
 """
 from __future__ import annotations
 
-import re
 import statistics
 from dataclasses import dataclass, field
 
@@ -93,7 +92,7 @@ class ClassSummary:
 def clean_text(text: str, limit: int | None = None) -> str:
     """One line of untrusted text (safe_text.clean), whitespace collapsed, cut to `limit`
     characters with an ellipsis. Escaping for HTML/terminal still happens at the sink."""
-    text = " ".join(clean(text).split())
+    text = " ".join(clean(text, replacement=" ").split())
     if limit and len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text

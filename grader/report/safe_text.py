@@ -23,10 +23,11 @@ _LINE_BREAKS = re.compile(r"[\t\n]+")
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?")
 
 
-def clean(text, multiline: bool = False, limit: int | None = None) -> str:
-    """`text` (any object, str() of it) without control characters; one line unless
-    `multiline` (then newlines and tabs stay); at most `limit` characters."""
-    s = _CONTROL.sub("", _ANSI.sub("", text if isinstance(text, str) else str(text)))
+def clean(text, multiline: bool = False, limit: int | None = None, replacement: str = "") -> str:
+    """`text` (any object, str() of it) without control characters (each replaced by
+    `replacement`); one line unless `multiline` (then newlines and tabs stay); at most `limit`
+    characters."""
+    s = _CONTROL.sub(replacement, _ANSI.sub("", text if isinstance(text, str) else str(text)))
     if not multiline:
         s = _LINE_BREAKS.sub(" ", s)
     return s[:limit] if limit is not None else s
