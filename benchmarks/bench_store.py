@@ -2,7 +2,8 @@
 grading it, and the grader's own peak memory (its process only, not the sandboxes) for a small
 and a large class. Both measured in the same run, with real `grader grade` processes.
 
-Submissions are N distinct copies (names, ids) of one notebook: `--notebook small` (default: a
+Submissions are N distinct copies (names, ids) of one notebook (the copy search is off unless
+--similarity: identical copies would flag all N*(N-1)/2 pairs): `--notebook small` (default: a
 NumPy model, seconds per re-run) or `--notebook demo` (the demo's reference MNIST notebook,
 which trains with TensorFlow: minutes for a big N).
 
@@ -71,6 +72,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--small-n", type=int, default=20)
     ap.add_argument("--notebook", choices=("small", "demo"), default="small")
+    ap.add_argument("--similarity", action="store_true",
+                    help="keep the copy search on (the copies are identical: every pair is flagged, "
+                    "a worst case that measures the similarity report, not the store)")
     args = ap.parse_args()
     body = notebook_bytes(args.notebook)
     with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
@@ -79,7 +83,8 @@ def main() -> None:
             rubric = ROOT / "rubrics" / "mnist_cnn.yaml"
         else:
             rubric = tmp / "mnist_cnn.yaml"
-            rubric.write_text(yaml.safe_dump(small_rubric_dict(timeout_s=600)))
+            rubric.write_text(yaml.safe_dump({**small_rubric_dict(timeout_s=600),
+                                              "similarity": {"enabled": args.similarity}}))
         rows = {}
         for n in (args.small_n, args.n):
             zpath = make_zip(tmp / f"class-{n}.zip", n, body)

@@ -281,3 +281,24 @@ def test_feedback_quoting_windows_paths_survives_moodles_csv_escape(tmp_path, te
     moodle = {str(o.uniqueid): o for o in import_worksheet(out.read_bytes(), Assignment(lang, 10, participants(ws)))}
     for pid, (_, feedback) in graded.items():
         assert moodle[pid].feedback == feedback
+
+
+@pytest.mark.parametrize("content", [b"PK\x03\x04" + bytes(range(256)) * 8,  # an .xlsx (a zip)
+                                     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,  # an .xls
+                                     b"\xef\xbb\xbfIdentifier,Grade\n\x9d\xff\xfe\n",  # a BOM, then junk
+                                     bytes(range(1, 256)) * 4],  # no NUL, and not Windows-1252 text
+                         ids=["xlsx", "xls", "bom-junk", "undecodable"])
+def test_a_binary_or_undecodable_worksheet_is_one_clear_line(tmp_path, content):
+    import subprocess
+    import sys
+
+    ws = tmp_path / "worksheet.csv"
+    ws.write_bytes(content)
+    proc = subprocess.run([sys.executable, "-m", "grader", "grade", "mnist_cnn",
+                           str(ROOT / "submissions" / "demo" / "mnist_cnn.zip"), "--worksheet", str(ws),
+                           "--out", str(tmp_path / "out"), "--dry-run"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1 and "worksheet.csv" in lines[0], proc.stderr

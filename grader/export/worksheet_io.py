@@ -152,17 +152,27 @@ def read_worksheet(path: str | Path, tz: tzinfo | None = None) -> Worksheet:
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str, bool, list[str]]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig"), "utf-8", True, []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return (raw.decode("utf-16"), "utf-16", True,
-                [f"{path.name}: saved as UTF-16 (Excel 'Unicode text'); written back as UTF-8"])
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) or (not utf16 and b"\x00" in raw[:4096]):
+        raise WorksheetError(f"{path.name}: a binary file (a zip, an .xlsx or .xls?), not the CSV "
+                             "worksheet: in Moodle use Grading action → Download grading worksheet")
     try:
-        return raw.decode("utf-8"), "utf-8", False, []
-    except UnicodeDecodeError:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            return raw.decode("utf-8-sig"), "utf-8", True, []
+        if utf16:
+            return (raw.decode("utf-16"), "utf-16", True,
+                    [f"{path.name}: saved as UTF-16 (Excel 'Unicode text'); written back as UTF-8"])
+        try:
+            return raw.decode("utf-8"), "utf-8", False, []
+        except UnicodeDecodeError:
+            pass
         return (raw.decode("cp1252"), "cp1252", False,
                 [f"{path.name}: not UTF-8 (saved by Excel as plain 'CSV'?); read as Windows-1252 "
                  "and written back as UTF-8"])
+    except UnicodeDecodeError as exc:
+        raise WorksheetError(f"{path.name}: not readable as UTF-8, UTF-16 or Windows-1252 text "
+                             f"(byte {exc.start}): not a CSV worksheet saved from Moodle or a "
+                             "spreadsheet") from None
 
 
 def _sniff(first: str, path: Path) -> tuple[str, list[str]]:
