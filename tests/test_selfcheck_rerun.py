@@ -68,6 +68,7 @@ def test_rerun_measures_accuracy_on_the_public_split_and_checks_the_claim(tmp_pa
                            (NUMPY_MODEL, "ok\n"), (f"print('Exactitud en test: {acc:.4f}')", f"Exactitud en test: {acc:.4f}\n"))
     report = self_check(nb, rubric_path=rubric_file, rerun=True, data={"mnist.npz": "standin"})
     assert report.mode == "rerun" and report.run_status == "graded"
+    assert report.timings["rerun_s"] > 0 and report.timings["total_s"] >= report.timings["rerun_s"]
     items = {c.id: c for c in report.checks}
     assert items["executed"].basis == "verified" and items["executed"].passed
     assert items["softmax"].basis == "public_tests" and items["softmax"].points == 2

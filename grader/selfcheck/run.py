@@ -94,7 +94,7 @@ def self_check(path: str | Path, *, assignment: str | None = None, rubric_path: 
     report.pending = list(dict.fromkeys(report.pending))
     report.notes = list(dict.fromkeys(report.notes))
     timings["total_s"] = _since(t0)
-    report.timings = timings
+    report.timings = {**report.timings, **timings}  # keeps what _rerun measured (rerun_s)
     return report
 
 
