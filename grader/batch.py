@@ -41,6 +41,8 @@ KEPT_WORKSHEET = "worksheet.csv"  # the last worksheet given, kept in the store'
 class Interrupted(GraderError):
     """Ctrl-C during a batch: running sandboxes stopped, finished results kept."""
 
+    exit_code = 130
+
 
 @dataclass
 class BatchOptions:
@@ -135,8 +137,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         hidden = hidden_cases_dir(rubric)
         if isinstance(hidden, Path):
             data_files.append(hidden)
-        if any(c.kind == "locked_cells" for c in rubric.checks):
-            data_files += [release_template(rubric, c) for c in rubric.checks if c.kind == "locked_cells"]
+        data_files += [release_template(rubric, c) for c in rubric.checks if c.kind == "locked_cells"]
         fingerprint, parts = rubric_fingerprint(
             rubric, data_files, lang=lang, grader_version=__version__,
             kernel_python=kernel_python, sandboxed=opts.sandboxed, sha=store.file_sha256)
@@ -171,10 +172,11 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     finally:
         runner.close()
     present = {s.participant_id for s in subs}
-    pairs = class_pairs(store, present, keys, rt, lang)
+    stored = store.results()  # read once for every export
+    pairs = class_pairs(store, stored, present, keys, rt, lang)
     similar = flag_similar(pairs, rubric, out_dir, archive=opts.similarity_archive)
     pairs, report.warnings = similar.pairs, report.warnings + similar.warnings
-    files = write_class(out_dir, store, pairs, rt, lang, rubric.title)
+    files = write_class(out_dir, stored, pairs, rt, lang, rubric.title)
     if similar.report:
         files["similarity"] = similar.report
     pending = len(todo) - graded

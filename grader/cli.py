@@ -44,11 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     except GraderError as exc:
         from .report.safe_text import clean
 
-        if type(exc).__name__ == "Interrupted":  # a batch stopped by Ctrl-C, results kept
-            print(f"grader: {clean(exc, multiline=True)}", file=sys.stderr)
-            return 130
-        print(f"grader: error: {clean(exc, multiline=True)}", file=sys.stderr)
-        return 2
+        label = "grader:" if exc.exit_code == 130 else "grader: error:"  # 130: Ctrl-C, results kept
+        print(f"{label} {clean(exc, multiline=True)}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 
 class GraderError(Exception):
-    """Base of every error the grader raises on purpose; the CLI prints these without traceback."""
+    """Base of every error the grader raises on purpose; the CLI prints these without traceback
+    and exits with `exit_code`."""
+
+    exit_code = 2
 
 
 class RubricError(GraderError):

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from ..model import Result, Submission
-from ..store import ResultStore
+from ..store import ResultStore, StoredResult
 from .results_jsonl import write_results
 
 #: flags the batch adds to stored rows at export time (instructor-facing, never in feedback)
@@ -21,39 +21,40 @@ def pid_order(pid: str) -> tuple:
     return (0, int(pid), "") if pid.isdigit() else (1, 0, pid)
 
 
-def class_pairs(store: ResultStore, present: set[str], keys: dict[str, str], rt,
-                lang: str) -> list[tuple[Submission, Result]]:
-    """(submission, result) for everyone with a stored result, stamped with the current
-    worksheet's submission times and the late policy, marked when it is not current."""
+def class_pairs(store: ResultStore, stored: dict[str, StoredResult], present: set[str],
+                keys: dict[str, str], rt, lang: str) -> list[tuple[Submission, Result]]:
+    """(submission, result) for everyone with a stored result (`stored`: store.results(), read
+    once for all the exports), stamped with the current worksheet's submission times and the
+    late policy, marked when it is not current."""
     subs = store.submissions()
     pairs = []
-    for pid, stored in sorted(store.results().items(), key=lambda kv: pid_order(kv[0])):
+    for pid, entry in sorted(stored.items(), key=lambda kv: pid_order(kv[0])):
         sub = subs[pid][0]
-        res = rt.stamp(sub, stored.result, lang)
+        res = rt.stamp(sub, entry.result, lang)
         if pid not in present:
             res.flags = sorted(set(res.flags) | {NOT_IN_DOWNLOAD})
-        elif keys.get(pid) and keys[pid] != stored.key:
+        elif keys.get(pid) and keys[pid] != entry.key:
             res.flags = sorted(set(res.flags) | {REGRADE_PENDING})
         pairs.append((sub, res))
     return pairs
 
 
-def write_class(out_dir: Path, store: ResultStore, pairs: list[tuple[Submission, Result]], rt,
-                lang: str, title: str) -> dict[str, Path]:
+def write_class(out_dir: Path, stored: dict[str, StoredResult], pairs: list[tuple[Submission, Result]],
+                rt, lang: str, title: str) -> dict[str, Path]:
     files = {"results": write_results(out_dir / "results.jsonl", [r for _, r in pairs]),
              **rt.write(out_dir, pairs, lang, title)}
-    files["executed"] = sync_executed(out_dir / "executed", store, {s.participant_id for s, _ in pairs})
+    files["executed"] = sync_executed(out_dir / "executed", {
+        s.participant_id: stored[s.participant_id].executed for s, _ in pairs})
     return files
 
 
-def sync_executed(folder: Path, store: ResultStore, pids: set[str]) -> Path:
-    """executed/<pid>.ipynb for each stored result that has one (hard links to the store's
-    copies), and nothing else: a re-graded student's old notebook never lingers."""
+def sync_executed(folder: Path, executed: dict[str, Path | None]) -> Path:
+    """executed/<pid>.ipynb for each result that has an executed notebook in the store (hard
+    links to the store's copies), and nothing else: a re-graded student's old notebook never
+    lingers."""
     folder.mkdir(parents=True, exist_ok=True)
-    wanted = {}
-    for pid, stored in store.results().items():
-        if pid in pids and stored.executed is not None and stored.executed.exists():
-            wanted[f"{pid}.ipynb"] = stored.executed
+    wanted = {f"{pid}.ipynb": path for pid, path in executed.items()
+              if path is not None and path.exists()}
     for f in folder.iterdir():
         if f.name not in wanted:
             if f.is_dir():

@@ -17,17 +17,14 @@ import io
 from pathlib import Path
 
 from ..export.atomic import write_atomic
+from ..export.worksheet_io import neutralise_formula
 from .class_report import ClassSummary
 
 DELIMITER = ";"
 DECIMAL = ","
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def safe_text(value: str) -> str:
     """A text cell that a spreadsheet shows as text, never evaluates."""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_START) else value
+    return neutralise_formula(str(value))
 
 
 def number(x: float | None, decimals: int = 2) -> str:

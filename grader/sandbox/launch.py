@@ -166,6 +166,13 @@ def _unsandboxed(spec: SandboxSpec) -> tuple[list[str], dict[str, str], str]:
     return argv, env, _translate(spec.cwd, table)
 
 
+def _chunks(fd: int):
+    """What a pipe delivers until its writers are gone (the fd is closed afterwards)."""
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        while chunk := f.read(1 << 16):
+            yield chunk
+
+
 class _Reader(threading.Thread):
     """Drains the result pipe, keeping at most `cap` bytes (the rest is read and dropped);
     sets `done` once a whole report has arrived (its header says how long it is)."""
@@ -180,21 +187,17 @@ class _Reader(threading.Thread):
         self.complete = False
 
     def run(self) -> None:
-        with os.fdopen(self.fd, "rb", buffering=0) as f:
-            while True:
-                chunk = f.read(1 << 16)
-                if not chunk:
-                    return
-                if self.size + len(chunk) > self.cap:
-                    self.overflow = True
-                    continue
-                self.chunks.append(chunk)
-                self.size += len(chunk)
-                if self.expected is None:
-                    self.expected = protocol.expected_length(b"".join(self.chunks))
-                if not self.complete and self.expected is not None and self.size >= self.expected:
-                    self.complete = True
-                    self.done.set()
+        for chunk in _chunks(self.fd):
+            if self.size + len(chunk) > self.cap:
+                self.overflow = True
+                continue
+            self.chunks.append(chunk)
+            self.size += len(chunk)
+            if self.expected is None:
+                self.expected = protocol.expected_length(b"".join(self.chunks))
+            if not self.complete and self.expected is not None and self.size >= self.expected:
+                self.complete = True
+                self.done.set()
 
 
 class _Tail(threading.Thread):
@@ -206,14 +209,10 @@ class _Tail(threading.Thread):
         self.buf = bytearray()
 
     def run(self) -> None:
-        with os.fdopen(self.fd, "rb", buffering=0) as f:
-            while True:
-                chunk = f.read(1 << 16)
-                if not chunk:
-                    return
-                self.buf += chunk
-                if len(self.buf) > 2 * self.cap:
-                    del self.buf[:-self.cap]
+        for chunk in _chunks(self.fd):
+            self.buf += chunk
+            if len(self.buf) > 2 * self.cap:
+                del self.buf[:-self.cap]
 
     def text(self) -> str:
         return bytes(self.buf[-self.cap:]).decode("utf-8", "replace")

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -125,8 +125,6 @@ class ResultStore:
             tmp = kept.with_name(f".{kept.name}.{uuid.uuid4().hex}.tmp")
             tmp.write_bytes(Path(sub.notebook).read_bytes())
             os.replace(tmp, kept)
-        from dataclasses import replace
-
         return replace(sub, notebook=kept)
 
     def record_submissions(self, subs: list[Submission], run_id: int) -> None:
