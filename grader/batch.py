@@ -20,7 +20,8 @@ from . import __version__
 from .errors import GraderError
 from .export.atomic import write_atomic
 from .export.class_exports import class_pairs, write_class
-from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir, release_template
+from .checks.kinds import KINDS, lazy
+from .grade import CATALOG, GradeContext, _zero_checks, grade_submission, hidden_cases_dir
 from .ingest import ingest
 from .ingest.select import select
 from .integrity import flag_similar
@@ -137,7 +138,8 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         hidden = hidden_cases_dir(rubric)
         if isinstance(hidden, Path):
             data_files.append(hidden)
-        data_files += [release_template(rubric, c) for c in rubric.checks if c.kind == "locked_cells"]
+        data_files += [f for c in rubric.checks if KINDS[c.kind].data_files
+                       for f in lazy(KINDS[c.kind].data_files)(rubric, c)]
         fingerprint, parts = rubric_fingerprint(
             rubric, data_files, lang=lang, grader_version=__version__,
             kernel_python=kernel_python, sandboxed=opts.sandboxed, sha=store.file_sha256)
@@ -160,7 +162,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         ctx = GradeContext(rubric=rubric, session=runner.session, lang=lang, datasets=datasets,
                            data=data, executed_dir=store.files / "staging", jobs=runner)
         for chk in rubric.checks:  # build every unit suite once; say so if hidden cases are missing
-            if chk.kind == "unit_test" and chk.suite_name not in ctx.unit_suites and todo:
+            if KINDS[chk.kind].phase == "unit" and chk.suite_name not in ctx.unit_suites and todo:
                 if all(c.public for c in ctx.suite(chk)):
                     report.warnings.append(f"no hidden cases for {chk.suite_name!r} in {hidden}: "
                                            "graded on public cases only")

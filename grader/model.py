@@ -58,7 +58,9 @@ class RunOutput:
 
     kind: str  # "notebook" or "functions"
     status: str  # "ok", "error", "timeout", "memory", "crashed"
-    message: str = ""  # instructor-facing detail
+    reason: str = ""  # why not "ok": a code of grader/runner/failures.py REASONS ("" when ok)
+    params: dict[str, Any] = field(default_factory=dict)  # the code's parameters, e.g. {"limit_s": 60}
+    message: str = ""  # instructor-facing detail (English, for the log; never matched)
     wall_s: float = 0.0
     cell_errors: list[CellError] = field(default_factory=list)
     arrays: dict[str, Any] = field(default_factory=dict)  # name -> numpy array

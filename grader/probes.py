@@ -6,8 +6,10 @@ display message of the probe cell, which the runner forwards.
 Everything it returns is untrusted and judged on the host. Each probe is one function
 `_probe_<name>(_g, _inputs, _arrays, _info)`; they run one after the other, and one failing
 probe does not stop the others (its error is recorded under _info["errors"][name]).
-A missing interface name is raised as NameError("__grader_missing__:a,b") so the host can
-tell it from the student's own NameErrors.
+A probe that finds names of the rubric's interface missing raises `_Missing(names)`, which the
+wrapper records as {"code": "missing_names", "names": [...]}; anything else a probe raises is
+{"code": "raised", "ename", "evalue"}. The host reads the code, never the exception's text, and
+believes only names the probe could have asked for.
 """
 from __future__ import annotations
 
@@ -15,14 +17,12 @@ import textwrap
 
 from .runner.execute_notebook import PROBE_MIME  # the runner reads this display of the probe cell
 
-MISSING = "__grader_missing__:"
-
 PREDICT = '''
 def _probe_predict(_g, _inputs, _arrays, _info):
     """model.predict(preprocess(x)) for every input set (batch by batch)."""
     _missing = [_n for _n in ({pre!r}, {model!r}) if _n not in _g]
     if _missing:
-        raise NameError({missing!r} + ",".join(_missing))
+        raise _Missing(_missing)
     _pre, _model = _g[{pre!r}], _g[{model!r}]
     for _key in _inputs.files:
         _x = _pre(_inputs[_key])
@@ -45,7 +45,7 @@ def _probe_text(_g, _inputs, _arrays, _info):
     _names = ({c2i!r}, {i2c!r}, {model!r})
     _missing = [_n for _n in _names if _n not in _g]
     if _missing:
-        raise NameError({missing!r} + ",".join(_missing))
+        raise _Missing(_missing)
     _c2i, _i2c, _model = (_g[_n] for _n in _names)
     if not hasattr(_c2i, "items"):
         raise TypeError("{c2i} debe ser un dict {{carácter: índice}} / must be a dict {{char: index}}, "
@@ -94,7 +94,7 @@ def _probe_generate(_g, _inputs, _arrays, _info):
     _names = ({fn!r}, {model!r})
     _missing = [_n for _n in _names if _n not in _g]
     if _missing:
-        raise NameError({missing!r} + ",".join(_missing))
+        raise _Missing(_missing)
     _fn, _model = _g[{fn!r}], _g[{model!r}]
     _calls = {{}}
     _info["generate"] = {{"calls": _calls}}
@@ -123,13 +123,18 @@ def __grader_probe():
     from IPython.display import display as _display
     _g = globals()
     _arrays, _info = {{}}, {{"errors": {{}}}}
+
+    class _Missing(Exception):
+        """Names of the rubric's interface the notebook does not define."""
 {bodies}
     for _name, _fn in {calls}:
         try:
             with _np.load({in_dir!r} + "/probe_" + _name + ".npz", allow_pickle=False) as _inputs:
                 _fn(_g, _inputs, _arrays, _info)
+        except _Missing as _e:
+            _info["errors"][_name] = {{"code": "missing_names", "names": [str(_n) for _n in _e.args[0]]}}
         except BaseException as _e:
-            _info["errors"][_name] = {{"ename": type(_e).__name__, "evalue": str(_e)[:2000]}}
+            _info["errors"][_name] = {{"code": "raised", "ename": type(_e).__name__, "evalue": str(_e)[:2000]}}
     _buf = _io.BytesIO()
     _np.savez(_buf, **_arrays)
     _display({{{mime!r}: {{"info": _info, "npz": _b64.b64encode(_buf.getvalue()).decode()}}}}, raw=True)
@@ -140,17 +145,17 @@ del __grader_probe
 
 
 def predict_source(preprocess: str, model: str, batch_size: int) -> str:
-    return PREDICT.format(pre=preprocess, model=model, batch=batch_size, missing=MISSING)
+    return PREDICT.format(pre=preprocess, model=model, batch=batch_size)
 
 
 
 def text_source(char2idx: str, idx2char: str, model: str, batch_size: int, max_vocab: int = 5000) -> str:
     return TEXT.format(c2i=char2idx, i2c=idx2char, model=model, batch=batch_size,
-                       max_vocab=max_vocab, missing=MISSING)
+                       max_vocab=max_vocab)
 
 
 def generate_source(function: str, model: str, cap: int = 6000) -> str:
-    return GENERATE.format(fn=function, model=model, cap=cap, missing=MISSING)
+    return GENERATE.format(fn=function, model=model, cap=cap)
 
 def probe_cell(sources: dict[str, str], in_dir: str) -> str:
     """One cell running every probe in `sources` ({name: source defining _probe_<name>})."""

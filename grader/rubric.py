@@ -4,11 +4,14 @@ from __future__ import annotations
 import copy
 import difflib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .checks.kinds import (  # noqa: F401  (the check models, re-exported for their users)
+    CHECK_TYPES, KINDS, AccuracyCheck, Check, ClaimedAccuracyCheck, ExecutedCheck, GenerateCall, GenerateTextCheck,
+    LockedCellsCheck, TextLossCheck, UnitTestCheck)
 from .errors import RubricError
 
 
@@ -88,115 +91,6 @@ class SimilarityConfig(_Strict):
     exclude: list[str] = Field(default_factory=list)
 
 
-class _Check(_Strict):
-    id: str = Field(min_length=1)
-    points: float = Field(ge=0)
-    title_es: str | None = None
-    title_en: str | None = None
-
-
-class ExecutedCheck(_Check):
-    kind: Literal["executed_notebook"]
-
-
-class UnitTestCheck(_Check):
-    kind: Literal["unit_test"]
-    function: str
-    suite: str | None = None  # case suite (default: the function's name)
-    partial: Literal["proportional", "all_or_nothing"] = "proportional"
-    rtol: float = Field(1e-4, ge=0)
-    atol: float = Field(1e-6, ge=0)
-    # the reference's conventions, e.g. adam_step: {bias_correction: false} for the slides' Adam
-    options: dict[str, Any] = Field(default_factory=dict)
-
-    @property
-    def suite_name(self) -> str:
-        return self.suite or self.function
-
-    @field_validator("options")
-    @classmethod
-    def _known_options(cls, options: dict, info: ValidationInfo) -> dict:
-        if options and info.data.get("function"):
-            from .checks.reference import check_options  # numpy only
-
-            check_options(info.data.get("suite") or info.data["function"], options)
-        return options
-
-
-class AccuracyCheck(_Check):
-    kind: Literal["accuracy"]
-    threshold: float = Field(gt=0, le=1)  # full points at or above
-    partial_from: float | None = Field(None, ge=0, lt=1)  # linear credit from here; None: all or nothing
-    # a hit when the true class is among the k best scores; None: plain (top-1) accuracy, metric "accuracy"
-    top_k: int | None = Field(None, ge=1)
-
-    @property
-    def metric(self) -> str:
-        """The name of the metric in results.jsonl: `accuracy`, or `top5_accuracy` with top_k: 5."""
-        return "accuracy" if self.top_k is None else f"top{self.top_k}_accuracy"
-
-    @model_validator(mode="after")
-    def _order(self) -> "AccuracyCheck":
-        if self.partial_from is not None and self.partial_from >= self.threshold:
-            raise ValueError(f"partial_from ({self.partial_from}) must be below threshold ({self.threshold})")
-        return self
-
-
-class ClaimedAccuracyCheck(_Check):
-    kind: Literal["claimed_accuracy"]
-    tolerance: float = Field(0.03, ge=0, le=1)  # absolute, on fractions
-    dataset: str = "mnist.npz"  # the keras dataset whose public test split reproduces the claim
-
-
-class LockedCellsCheck(_Check):
-    """Flags edited or deleted locked/test cells (nbgrader checksums of the released notebook)."""
-
-    kind: Literal["locked_cells"]
-    points: float = Field(0, ge=0)
-    # the released student notebook; default: <course>/assignments/<assignment>/release/<assignment>.ipynb
-    template: str | None = None
-
-
-class TextLossCheck(_Check):
-    """Mean per-character cross-entropy on held-out text, judged against a baseline
-    (grader/checks/text_loss.py). Ratios are loss / baseline: lower is better."""
-
-    kind: Literal["text_loss"]
-    baseline: Literal["unigram", "uniform"] = "unigram"  # training-text char frequencies, or 1/|vocab|
-    threshold: float = Field(gt=0)  # full points at or below this ratio of the baseline
-    partial_from: float | None = Field(None, gt=0)  # linear credit from this ratio down; None: all or nothing
-    window: int = Field(100, ge=1, le=5000)  # characters of context the model reads per prediction
-    max_windows: int = Field(400, ge=1, le=100_000)  # predictions scored (fewer if the text is short)
-    floor_prob: float = Field(1e-4, gt=0, lt=1)  # probability given to misses (OOV, p below it)
-
-    @model_validator(mode="after")
-    def _order(self) -> "TextLossCheck":
-        if self.partial_from is not None and self.partial_from <= self.threshold:
-            raise ValueError(f"partial_from ({self.partial_from}) must be above threshold ({self.threshold})")
-        return self
-
-
-class GenerateCall(_Strict):
-    start: str = Field(min_length=1)  # the seed text
-    num: int = Field(ge=1, le=5000)  # characters to generate after it
-
-
-class GenerateTextCheck(_Check):
-    """`function(model, start, num)` must return start + num characters of the corpus'
-    alphabet (grader/checks/text_generate.py); credit proportional to the calls that do."""
-
-    kind: Literal["generate_text"]
-    function: str = "generate_text"
-    calls: list[GenerateCall] = Field(min_length=1)
-
-
-# Every check kind; a new kind is one class above (with `kind: Literal[...]`) added here.
-CHECK_TYPES = (ExecutedCheck, UnitTestCheck, AccuracyCheck, ClaimedAccuracyCheck, LockedCellsCheck,
-               TextLossCheck, GenerateTextCheck)
-KINDS = {get_args(t.model_fields["kind"].annotation)[0]: t for t in CHECK_TYPES}
-Check = Annotated[Union[CHECK_TYPES], Field(discriminator="kind")]
-
-
 class FeedbackConfig(_Strict):
     """What the students' feedback shows."""
 
@@ -266,7 +160,7 @@ def _known_keys(loc: tuple) -> list[str]:
         if model is Rubric and item == "checks":
             kind = next((k for k in loc if k in KINDS), None)
             if kind:
-                return sorted(KINDS[kind].model_fields)
+                return sorted(KINDS[kind].model.model_fields)
             return sorted(set().union(*(m.model_fields for m in CHECK_TYPES)))
         field = getattr(model, "model_fields", {}).get(item)
         ann = getattr(field, "annotation", None)

@@ -1,18 +1,19 @@
 """Checks that need the notebook re-executed: the probe each one runs in the kernel, the inputs
 it sends (never labels), and how the host judges what comes back.
 
-A new kind of check (another assignment's metric) is one `RunKind` in RUN_KINDS; grade.py
-runs every probe the rubric's checks need in one sandboxed re-run and calls the judges.
+The kinds that need the re-run are declared in grader/checks/kinds.py (phase `run`, with their
+probe, inputs and judge named there); grade.py runs every probe the rubric's checks need in one
+sandboxed re-run, then `judge_probes` calls each check's judge.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .messages import tr
-from .model import CheckResult, RunOutput
+from .model import CheckResult
 from .probes import generate_source, predict_source, text_source
 
 
@@ -31,14 +32,6 @@ class Judging:
     notes: list = field(default_factory=list)  # for the instructor (results.jsonl's detail)
 
 
-@dataclass(frozen=True)
-class RunKind:
-    probe: str
-    source: Callable[[Any], str]  # rubric -> the probe's code
-    inputs: Callable[[Any, dict], dict[str, np.ndarray]]  # (check, data) -> arrays to send
-    judge: Callable[[Judging], tuple[CheckResult, dict[str, float], list[str]]]
-
-
 def not_measured(chk, reason: str, lang: str) -> CheckResult:
     return CheckResult(id=chk.id, points=0.0, max_points=chk.points, passed=False,
                        message=tr(CATALOG, "not_measured", lang, reason=reason or "-"))
@@ -47,18 +40,26 @@ def not_measured(chk, reason: str, lang: str) -> CheckResult:
 CATALOG = {"not_measured": {"es": "No se pudo medir: {reason}", "en": "Could not be measured: {reason}"}}
 
 
-def _predict_source(rubric) -> str:
+def predict_probe(rubric) -> str:
     i = rubric.interface
     return predict_source(i.preprocess, i.model, i.predict_batch_size)
 
 
-def _judge_accuracy(j: Judging):
-    from .checks import judge_accuracy
+def accuracy_inputs(chk, data) -> dict[str, np.ndarray]:
+    return {"hidden": data["hidden_x"]}
+
+
+def claimed_inputs(chk, data) -> dict[str, np.ndarray]:
+    return {} if data.get("public_x") is None else {"public": data["public_x"]}
+
+
+def judge_accuracy(j: Judging):
+    from .checks.accuracy import judge_accuracy as judge
 
     preds = j.arrays.get("hidden")
     if preds is None:
         return not_measured(j.check, j.reason, j.lang), {}, []
-    res, metrics = judge_accuracy(j.check, preds, j.data["hidden_y"], j.lang, class_map=j.data.get("class_map"))
+    res, metrics = judge(j.check, preds, j.data["hidden_y"], j.lang, class_map=j.data.get("class_map"))
     return res, metrics, []
 
 
@@ -69,7 +70,7 @@ def plain_accuracy(preds: np.ndarray, y: np.ndarray) -> float | None:
     return float(np.mean(labels.astype(np.int64) == y.astype(np.int64)))
 
 
-def _judge_claimed(j: Judging):
+def judge_claimed(j: Judging):
     from .checks.claimed import compare_cells, find_claimed_accuracy, judge_claimed
 
     claimed = find_claimed_accuracy(j.nb)
@@ -96,9 +97,13 @@ def _judge_claimed(j: Judging):
 
 # rnn_text: the held-out text goes in as windows whose next character (the target) stays here
 # (grader/checks/text_windows.py); generate_text is called on the rubric's seeds.
-def _text_source(rubric) -> str:
+def text_probe(rubric) -> str:
     i = rubric.interface
     return text_source(i.char2idx, i.idx2char, i.model, i.predict_batch_size)
+
+
+def text_inputs(chk, data) -> dict[str, np.ndarray]:
+    return {chk.id: _windows(chk, data).codepoints}
 
 
 def _windows(chk, data):
@@ -107,23 +112,23 @@ def _windows(chk, data):
     return cut_windows(data["hidden_text"], chk.window, chk.max_windows, data["train_chars"])
 
 
-def _judge_text_loss(j: Judging):
-    from .checks import judge_text_loss
+def judge_text_loss(j: Judging):
+    from .checks.text_loss import judge_text_loss as judge
 
     if not j.probe_info:
         return not_measured(j.check, j.reason, j.lang), {}, []
-    res, metrics = judge_text_loss(j.check, j.arrays.get(j.check.id), j.probe_info, _windows(j.check, j.data),
+    res, metrics = judge(j.check, j.arrays.get(j.check.id), j.probe_info, _windows(j.check, j.data),
                                    j.data["train_counts"], j.lang,
                                    names=j.data.get("text_names", ("char2idx", "idx2char")))
     return res, metrics, []
 
 
-def _generate_source(rubric) -> str:
+def generate_probe(rubric) -> str:
     fn = next((c.function for c in rubric.checks if c.kind == "generate_text"), "generate_text")
     return generate_source(fn, rubric.interface.model)
 
 
-def _generate_inputs(chk, data) -> dict[str, np.ndarray]:
+def generate_inputs(chk, data) -> dict[str, np.ndarray]:
     from .checks.text_generate import call_key
     from .checks.text_windows import codepoints
 
@@ -134,43 +139,26 @@ def _generate_inputs(chk, data) -> dict[str, np.ndarray]:
     return out
 
 
-def _judge_generate(j: Judging):
+def judge_generate(j: Judging):
     from .checks import judge_generate_text
 
     if not j.probe_info:
         return not_measured(j.check, j.reason, j.lang), {}, []
     return judge_generate_text(j.check, j.probe_info, j.data["train_chars"], j.lang), {}, []
 
-RUN_KINDS: dict[str, RunKind] = {
-    "accuracy": RunKind("predict", _predict_source,
-                        lambda chk, data: {"hidden": data["hidden_x"]}, _judge_accuracy),
-    "claimed_accuracy": RunKind(
-        "predict", _predict_source,
-        lambda chk, data: {} if data.get("public_x") is None else {"public": data["public_x"]},
-        _judge_claimed),
-    "text_loss": RunKind("text", _text_source, lambda chk, data: {chk.id: _windows(chk, data).codepoints},
-                         _judge_text_loss),
-    "generate_text": RunKind("generate", _generate_source, _generate_inputs, _judge_generate),
-}
-
-# The notebook names each probe uses, for the student's message when a probe fails.
-PROBE_USES: dict[str, Callable[[Any], list[str]]] = {
-    "predict": lambda r: [r.interface.preprocess, r.interface.model],
-    "text": lambda r: [r.interface.char2idx, r.interface.idx2char, r.interface.model],
-    "generate": lambda r: [c.function for c in r.checks if c.kind == "generate_text"][:1] + [r.interface.model],
-}
-
-
 def plan_probes(rubric, data: dict) -> tuple[list, dict[str, str], dict[str, dict[str, np.ndarray]]]:
     """The rubric's checks that need the re-run, each probe's code (once, however many checks
     share it) and each probe's inputs (never labels)."""
-    checks = [c for c in rubric.checks if c.kind in RUN_KINDS]
+    from .checks.kinds import KINDS, PROBES, in_phase, lazy
+
+    checks = in_phase(rubric, "run")
     sources: dict[str, str] = {}
     inputs: dict[str, dict[str, np.ndarray]] = {}
     for chk in checks:
-        kind = RUN_KINDS[chk.kind]
-        sources.setdefault(kind.probe, kind.source(rubric))
-        inputs.setdefault(kind.probe, {}).update(kind.inputs(chk, data))
+        kind = KINDS[chk.kind]
+        if kind.probe not in sources:
+            sources[kind.probe] = lazy(PROBES[kind.probe].source)(rubric)
+        inputs.setdefault(kind.probe, {}).update(lazy(kind.inputs)(chk, data))
     return checks, sources, inputs
 
 
@@ -179,12 +167,14 @@ def judge_probes(checks: list, arrays: dict[str, np.ndarray], probe_info: dict, 
                  notes: list | None = None) -> tuple[dict[str, CheckResult], dict[str, float], list[str]]:
     """Every run check judged on what the probes returned: (results by id, metrics, flags).
     `executed`: the re-run notebook; `notes` collects what the judges tell the instructor."""
+    from .checks.kinds import KINDS, lazy
+
     results, metrics, flags = {}, {}, []
     notes = notes if notes is not None else []
     for chk in checks:
-        kind = RUN_KINDS[chk.kind]
+        kind = KINDS[chk.kind]
         info = probe_info.get(kind.probe) if isinstance(probe_info.get(kind.probe), dict) else {}
-        res, m, fl = kind.judge(Judging(chk, split_arrays(arrays, kind.probe), info, data, nb, lang, reason,
+        res, m, fl = lazy(kind.judge)(Judging(chk, split_arrays(arrays, kind.probe), info, data, nb, lang, reason,
                                         executed, notes))
         results[chk.id] = res
         metrics.update(m)

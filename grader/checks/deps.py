@@ -10,6 +10,8 @@ import builtins
 import symtable
 from dataclasses import dataclass, field
 
+from .bindings import bindings, target_names
+
 #: Modules whose calls may appear in an extracted constant, e.g. `EPS = np.float32(1e-7)`.
 CHEAP_MODULES = ("numpy", "math")
 #: Builtins a constant may call (pure and fast on small literals).
@@ -65,41 +67,13 @@ def cheap_origin(origin: str) -> bool:
 
 
 def _defines(node: ast.stmt) -> set[str]:
-    if isinstance(node, ast.Import):
-        return {a.asname or a.name.split(".")[0] for a in node.names}
-    if isinstance(node, ast.ImportFrom):
-        return {a.asname or a.name for a in node.names if a.name != "*"}
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    if isinstance(node, ast.Assign):
-        return set().union(*(_target_names(t) for t in node.targets))
-    if isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        return _target_names(node.target) if getattr(node, "value", None) is not None else set()
-    out: set[str] = set()
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        out |= _target_names(node.target)
-    if isinstance(node, (ast.With, ast.AsyncWith)):
-        for item in node.items:
-            if item.optional_vars is not None:
-                out |= _target_names(item.optional_vars)
-    for name in ("body", "orelse", "finalbody"):
-        for child in getattr(node, name, []):
-            out |= _defines(child)
-    for handler in getattr(node, "handlers", []):
-        out |= {handler.name} if handler.name else set()
-        for child in handler.body:
-            out |= _defines(child)
-    return out
+    """Names the statement binds, those of `except … as e` included: the handler's own reads of
+    `e` are not reads of a global (checks/bindings.py)."""
+    return {name for name, kind, _ in bindings(node) if kind != "global"}
 
 
 def _target_names(t: ast.AST) -> set[str]:
-    if isinstance(t, ast.Name):
-        return {t.id}
-    if isinstance(t, (ast.Tuple, ast.List)):
-        return set().union(*(_target_names(e) for e in t.elts)) if t.elts else set()
-    if isinstance(t, ast.Starred):
-        return _target_names(t.value)
-    return set()  # attribute/subscript targets change an object, they define no name
+    return set(target_names(t))
 
 
 def _reads(node: ast.stmt) -> tuple[set[str], set[str]]:

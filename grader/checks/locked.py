@@ -117,3 +117,23 @@ def check_locked_cells(nb, check, template: Path, lang: str = "es") -> tuple[Che
     return result(False, tr(MESSAGES, "edited", lang, cells=", ".join(items[:5]) +
                             (f" (+{len(items) - 5})" if len(items) > 5 else "")), items), \
         ["edited_locked_cells"]
+
+
+def release_template(rubric, chk) -> Path:
+    """The released student notebook the locked-cell checksums come from."""
+    if getattr(chk, "template", None):
+        return rubric.resolve_path(chk.template)
+    from ..paths import course_dir
+
+    base = Path(rubric.source).parent.parent if rubric.source else course_dir()
+    return base / "assignments" / rubric.assignment / "release" / f"{rubric.assignment}.ipynb"
+
+
+def judge_static(nb, chk, rubric, lang: str) -> tuple[CheckResult, list[str]]:
+    """The registry's entry (checks/kinds.py): judged against the release the rubric names."""
+    return check_locked_cells(nb, chk, release_template(rubric, chk), lang)
+
+
+def template_files(rubric, chk) -> list[Path]:
+    """The host files this check's verdict depends on (part of the store's reuse key)."""
+    return [release_template(rubric, chk)]

@@ -18,7 +18,7 @@ from .similarity import Entry
 
 def shared_code(rubric: Rubric) -> tuple[list[Stream], list[str]]:
     """The template and the rubric's `exclude` files as streams, and what could not be read."""
-    from ..grade import release_template  # the same default path as the locked-cells check
+    from ..checks.locked import release_template  # the same default path as the locked-cells check
 
     cfg = rubric.similarity
     paths = [release_template(rubric, cfg)] + [rubric.resolve_path(p) for p in cfg.exclude]

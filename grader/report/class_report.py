@@ -11,10 +11,10 @@ import statistics
 from dataclasses import dataclass, field
 
 from .safe_text import clean
+from ..checks.kinds import KINDS
 from ..model import STATUSES, Result
 
 #: metric checks: rubric kind -> (metric name or None for the check's own, higher is better)
-METRIC_KINDS = {"accuracy": (None, True), "text_loss": ("text_loss_ratio", False)}
 
 
 @dataclass
@@ -108,8 +108,9 @@ def metric_checks(rubric) -> list[tuple[str, str, bool, float | None, float | No
     metric checks, in rubric order."""
     out = []
     for chk in rubric.checks if rubric is not None else []:
-        if chk.kind in METRIC_KINDS:
-            name, higher = METRIC_KINDS[chk.kind]
+        metric = KINDS[chk.kind].metric if chk.kind in KINDS else None
+        if metric:
+            name, higher = metric
             out.append((chk.id, name or chk.metric, higher, chk.threshold, chk.partial_from))
     return out
 

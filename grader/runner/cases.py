@@ -8,8 +8,11 @@ notebook uses (which may not have the grader installed).
 """
 import contextlib
 import io
+import json
 import signal
 import threading
+import time
+import traceback
 
 HAS_ALARM = hasattr(signal, "setitimer")  # not on Windows
 MAX_PARTS = 16  # a longer returned tuple is sent as one array
@@ -81,6 +84,51 @@ def argument(a):
     """0-d inputs (a step number t, a learning rate) are passed as Python numbers, as a student's
     own call would; arrays stay arrays."""
     return a.item() if a.ndim == 0 else a
+
+
+def add_job_arguments(p):
+    """The command line both runners take (the sandbox's and the self-check's)."""
+    p.add_argument("--source", required=True)
+    p.add_argument("--cases", required=True)
+    p.add_argument("--inputs", required=True)
+    p.add_argument("--case-timeout", type=float, default=10)
+    p.add_argument("--import-timeout", type=float, default=30)
+
+
+def failed(info, exc):
+    """Record the runner's own failure as the code the host reads (runner/failures.py)."""
+    info["status"], info["reason"] = "crashed", "runner_failed"
+    info["params"] = {"ename": type(exc).__name__}
+    info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]
+    info["traceback"] = traceback.format_exc()[-4000:]
+
+
+def run_job(args, save, *, use_alarm=HAS_ALARM, after_each=lambda info: None, started=lambda info: None):
+    """Both runners' whole job: read the cases, inputs and extracted source named in `args`,
+    call every case (`save` gets each return value), and return the verdicts as `info`, with
+    status "ok", or "crashed" when the runner itself failed. `started(info)` and
+    `after_each(info)` let the self-check write its progress as it goes."""
+    info = {"status": "running", "message": "", "cases": {}, "module_error": None, "missing": []}
+    t0 = time.monotonic()
+    out = Capped(20_000)
+    try:
+        import numpy as np
+
+        with open(args.cases, encoding="utf-8") as f:
+            cases = json.load(f)
+        inputs = np.load(args.inputs, allow_pickle=False)
+        with open(args.source, encoding="utf-8") as f:
+            source = f.read()
+        started(info)
+        run_cases(source, cases, inputs, info, save, out=out, use_alarm=use_alarm,
+                  case_timeout=args.case_timeout, import_timeout=args.import_timeout,
+                  after_each=lambda: after_each(info))
+        info["status"] = "ok"
+    except BaseException as exc:  # report, never die silently
+        failed(info, exc)
+    info["stdout_tail"] = out.getvalue()[-2000:]
+    info["runner_s"] = round(time.monotonic() - t0, 3)
+    return info
 
 
 def run_cases(source, cases, inputs, info, save, *, out, case_timeout, import_timeout,

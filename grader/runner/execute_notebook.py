@@ -100,11 +100,11 @@ def take_probe_payload(probe_cell, info: dict, blobs: dict) -> None:
                 if o.get("output_type") == "display_data" and PROBE_MIME in (o.get("data") or {})]
     errors = [o for o in probe_cell.outputs if o.get("output_type") == "error"]
     if errors:
-        info["probe_error"] = {"ename": errors[0].get("ename", ""),
+        info["probe_error"] = {"code": "raised", "ename": errors[0].get("ename", ""),
                                "evalue": str(errors[0].get("evalue", ""))[:2000]}
     info["probe_payloads"] = len(payloads)
     if len(payloads) > 1:
-        info["probe_error"] = {"ename": "ProbeForgery",
+        info["probe_error"] = {"code": "forgery", "ename": "ProbeForgery",
                                "evalue": f"{len(payloads)} results in the probe cell, where only one is made"}
         return
     if not payloads or not isinstance(payloads[0], dict):
@@ -113,7 +113,7 @@ def take_probe_payload(probe_cell, info: dict, blobs: dict) -> None:
     try:
         blobs["probe.npz"] = base64.b64decode(payload.get("npz", ""), validate=True)
     except (ValueError, TypeError):
-        info["probe_error"] = {"ename": "ProbeError", "evalue": "malformed probe arrays"}
+        info["probe_error"] = {"code": "malformed", "ename": "ProbeError", "evalue": "malformed probe arrays"}
     blobs["probe.json"] = json.dumps(payload.get("info", {}), default=str).encode()
 
 
@@ -191,7 +191,8 @@ async def run(nb, args, info, blobs):
                     await client.async_execute_cell(
                         cell, index, execution_count=client.code_cells_executed + 1)
                 except CellTimeoutError:
-                    info["status"] = "timeout"
+                    info["status"], info["reason"] = "timeout", "cell_timeout"
+                    info["params"] = {"cell": index + 1, "limit_s": args.cell_timeout}
                     info["message"] = f"cell {index + 1} exceeded {args.cell_timeout:g} s"
                     info["timeout_cell"] = index
                     return
@@ -208,7 +209,8 @@ async def run(nb, args, info, blobs):
                 try:
                     await client.async_execute_cell(probe, client.probe_index, store_history=False)
                 except CellTimeoutError:
-                    info["status"] = "timeout"
+                    info["status"], info["reason"] = "timeout", "probe_timeout"
+                    info["params"] = {"limit_s": args.cell_timeout}
                     info["message"] = f"the grader's probe exceeded {args.cell_timeout:g} s"
                     return
                 finally:
@@ -217,7 +219,7 @@ async def run(nb, args, info, blobs):
                 take_probe_payload(probe, info, blobs)
                 info["probe_displays_elsewhere"] = count_probe_displays(nb.cells)
     except DeadKernelError as exc:
-        info["status"] = "crashed"
+        info["status"], info["reason"] = "crashed", "kernel_died"
         info["message"] = f"the kernel died: {exc}"[:2000]
     finally:
         info["cell_times"] = cell_times
@@ -270,7 +272,8 @@ def main(argv=None):
         nbformat.write(nb, buf)
         blobs["executed.ipynb"] = buf.getvalue().encode("utf-8")
     except BaseException as exc:  # report, never die silently
-        info["status"] = "crashed"
+        info["status"], info["reason"] = "crashed", "runner_failed"
+        info["params"] = {"ename": type(exc).__name__}
         info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]
         info["traceback"] = traceback.format_exc()[-4000:]
     info["runner_s"] = round(time.monotonic() - t0, 3)

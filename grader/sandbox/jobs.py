@@ -20,6 +20,7 @@ from ..model import CellError, RunOutput
 from ..report.safe_text import clean, clean_tree
 from ..runner import protocol
 from ..runner.cases import case_limits
+from ..runner.failures import typed
 from .npz_limits import RefusedArrays, load_arrays
 from .launch import OUT_FD, Mount, SandboxOutcome, SandboxSpec, run_sandboxed
 from .session import KERNEL_NAME, SandboxSession
@@ -31,17 +32,23 @@ PROBE_FD = "{PROBE_FD}"
 _STATUSES = {"ok", "error", "timeout", "memory", "crashed"}
 
 
-def _status(outcome: SandboxOutcome, info: dict, memory_mb: int, timeout_s: float) -> tuple[str, str]:
+def _status(outcome: SandboxOutcome, info: dict, memory_mb: int, timeout_s: float) -> tuple[str, str, dict, str]:
+    """(status, failure code, its parameters, the instructor's one-line detail); the code is ""
+    when the job ran to the end (sandbox/failures.py)."""
     if outcome.oom_killed:
-        return "memory", f"memory limit {memory_mb} MB exceeded"
+        return "memory", "memory", {"limit_mb": memory_mb}, f"memory limit {memory_mb} MB exceeded"
     if outcome.timed_out:
-        return "timeout", f"time limit {timeout_s:g} s exceeded"
+        return "timeout", "timeout", {"limit_s": timeout_s}, f"time limit {timeout_s:g} s exceeded"
     if outcome.pids_exhausted and info.get("status") != "ok":
-        return "crashed", "process limit reached (fork bomb?)"
+        return "crashed", "process_limit", {}, "process limit reached (fork bomb?)"
     status = info.get("status")
     if status not in _STATUSES:
-        return "crashed", "the sandbox returned no result"
-    return status, str(info.get("message", ""))[:2000]
+        return "crashed", "no_result", {}, "the sandbox returned no result"
+    message = str(info.get("message", ""))[:2000]
+    if status == "ok":
+        return status, "", {}, message
+    reason, params = typed(info.get("reason"), info.get("params"))
+    return status, reason, params, message
 
 
 PROBE_ROW_BYTES = 5000 * 8  # per input row a probe may return (a 5,000-way float64 row)
@@ -55,7 +62,7 @@ def _arrays(run: RunOutput, blob: bytes | None, budget: int, limits: dict[str, i
     except RefusedArrays as exc:
         run.arrays = {}
         run.info["arrays_refused"] = str(exc)
-        run.status = "crashed"
+        run.status, run.reason, run.params = "crashed", "result_refused", {}
         run.message = f"result refused: {exc}"
 
 
@@ -64,9 +71,9 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
     try:
         info, blobs = protocol.decode(outcome.result, max_blob)
     except protocol.ProtocolError as exc:
-        info, blobs = {"status": "crashed", "message": str(exc)}, {}
+        info, blobs = {"status": "crashed", "reason": "no_result", "message": str(exc)}, {}
     info = clean_tree(info)  # what the sandbox says becomes messages and flags: no control chars
-    status, message = _status(outcome, info, memory_mb, timeout_s)
+    status, reason, params, message = _status(outcome, info, memory_mb, timeout_s)
     if outcome.result_overflow:
         message = (message + "; " if message else "") + "result larger than the output limit"
     errors = []
@@ -74,8 +81,8 @@ def _decode(outcome: SandboxOutcome, kind: str, memory_mb: int, timeout_s: float
         if isinstance(e, dict) and isinstance(e.get("cell_index"), int):
             errors.append(CellError(e["cell_index"], clean(e.get("ename", ""), limit=200),
                                     clean(e.get("evalue", ""), multiline=True, limit=2000)))
-    clean_info = {k: v for k, v in info.items() if k not in ("cell_errors",)}
-    run = RunOutput(kind=kind, status=status, message=message, wall_s=outcome.wall_s,
+    clean_info = {k: v for k, v in info.items() if k not in ("cell_errors", "reason", "params")}
+    run = RunOutput(kind=kind, status=status, reason=reason, params=params, message=message, wall_s=outcome.wall_s,
                     cell_errors=errors, info=clean_info,
                     stderr_tail=clean(outcome.log_tail[-3000:], multiline=True))
     return run, blobs

@@ -1,6 +1,6 @@
 """One self-check item per rubric check, without re-running the notebook.
 
-Each check kind has an estimator; the points come from the instructor's own judges wherever the
+Each check kind names its estimator in grader/checks/kinds.py; the points come from the instructor's own judges wherever the
 self-check can run them (the executed-notebook rule, the public unit tests), else from what the
 notebook reports about itself (labelled as such). A kind without an estimator (a new assignment's
 metric) is listed as pending: verified only when the instructor re-runs the notebook.
@@ -8,13 +8,12 @@ metric) is listed as pending: verified only when the instructor re-runs the note
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
-
-from ..checks import check_executed, find_claimed_accuracy, judge_claimed
+from typing import Any
+from ..checks import find_claimed_accuracy, judge_claimed
 from ..checks.accuracy import accuracy_points
 from ..checks.locked import MESSAGES as LOCKED, carried_checksums, find_changes
 from ..messages import fmt_num, fmt_pct, tr
-from ..run_checks import RUN_KINDS
+from ..checks.kinds import KINDS, lazy
 from .report import CheckItem
 from .unit import UnitRun
 
@@ -62,6 +61,7 @@ class Context:
     lang: str
     titles: dict[str, str]  # check id -> title in the report's language
     units: dict[str, UnitRun] = field(default_factory=dict)
+    rubric: Any = None
     _claimed: list = field(default_factory=list)
 
     @property
@@ -73,8 +73,10 @@ class Context:
 
 def estimate(chk, ctx: Context) -> tuple[CheckItem, list[str]]:
     """The item for one rubric check, and what about it stays unverified until grading."""
-    item, later = ESTIMATORS.get(chk.kind, _pending)(chk, ctx)
-    item.at_risk = chk.kind in RUN_KINDS
+    kind = KINDS[chk.kind]
+    fallback = static if kind.phase == "static" else pending
+    item, later = (lazy(kind.estimate) or fallback)(chk, ctx)
+    item.at_risk = kind.phase == "run"
     return item, later
 
 
@@ -83,12 +85,13 @@ def _item(chk, ctx: Context, points, passed, message, basis, blocking, details=N
                      blocking, list(details or []))
 
 
-def _executed(chk, ctx: Context):
-    res = check_executed(ctx.nb, chk, ctx.lang)
+def static(chk, ctx: Context):
+    """A static kind without an estimator of its own: its grading judge, on the student's copy."""
+    res, _ = lazy(KINDS[chk.kind].judge)(ctx.nb, chk, ctx.rubric, ctx.lang)
     return _item(chk, ctx, res.points, res.passed, res.message, "verified", not res.passed, res.details), []
 
 
-def _unit(chk, ctx: Context):
+def unit(chk, ctx: Context):
     run = ctx.units.get(chk.id)
     hidden = [tr(CATALOG, "pending_hidden", ctx.lang, fn=chk.function)]
     if run is None or run.result is None:
@@ -98,7 +101,7 @@ def _unit(chk, ctx: Context):
     return _item(chk, ctx, res.points, res.passed, res.message, "public_tests", not res.passed, res.details), hidden
 
 
-def _accuracy(chk, ctx: Context):
+def accuracy(chk, ctx: Context):
     later = [tr(CATALOG, "pending_accuracy", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
     acc = ctx.claimed
     if acc is None:
@@ -110,7 +113,7 @@ def _accuracy(chk, ctx: Context):
     return _item(chk, ctx, pts, passed, msg, "self_reported", not passed), later
 
 
-def _claimed(chk, ctx: Context):
+def claimed(chk, ctx: Context):
     later = [tr(CATALOG, "pending_check", ctx.lang, title=ctx.titles.get(chk.id, chk.id))]
     acc = ctx.claimed
     if acc is None:  # the grader's verdict does not depend on the re-run then
@@ -121,7 +124,7 @@ def _claimed(chk, ctx: Context):
     return _item(chk, ctx, None if chk.points else 0.0, None, msg, "pending", False), later
 
 
-def _locked(chk, ctx: Context):
+def locked(chk, ctx: Context):
     """Edited locked/test cells, from the checksums the student's copy carries from the release
     (the instructor's run compares with the released notebook itself)."""
     expected = carried_checksums(ctx.nb)
@@ -137,17 +140,7 @@ def _locked(chk, ctx: Context):
     return _item(chk, ctx, 0.0, False, msg, "verified", True, items), later
 
 
-def _pending(chk, ctx: Context):
+def pending(chk, ctx: Context):
     title = ctx.titles.get(chk.id, chk.id)
     return _item(chk, ctx, None, None, tr(CATALOG, "pending", ctx.lang), "pending", False), \
         [tr(CATALOG, "pending_check", ctx.lang, title=title)] if chk.points else []
-
-
-#: check kind -> estimator; a new kind registers here to be estimated instead of listed as pending.
-ESTIMATORS: dict[str, Callable] = {
-    "executed_notebook": _executed,
-    "unit_test": _unit,
-    "accuracy": _accuracy,
-    "claimed_accuracy": _claimed,
-    "locked_cells": _locked,
-}

@@ -11,7 +11,8 @@ import ast
 from dataclasses import dataclass
 
 from ..messages import tr
-from ..run_checks import PROBE_USES, RUN_KINDS
+from ..checks.bindings import bindings
+from ..checks.kinds import KINDS, PROBES
 from .notebook import CodeCell
 
 CATALOG = {
@@ -72,9 +73,9 @@ def required_names(rubric) -> list[tuple[str, str]]:
 
 
 def _probe_names(rubric) -> set[str]:
-    """The notebook names the rubric's re-run probes use (run_checks.PROBE_USES)."""
-    probes = {RUN_KINDS[c.kind].probe for c in rubric.checks if c.kind in RUN_KINDS}
-    return {n for p in probes for n in PROBE_USES[p](rubric) if isinstance(n, str)}
+    """The notebook names the rubric's re-run probes use (checks/kinds.py PROBES)."""
+    probes = {KINDS[c.kind].probe for c in rubric.checks if KINDS[c.kind].probe}
+    return {n for p in probes for n in PROBES[p].uses(rubric) if isinstance(n, str)}
 
 
 def check_interface(cells: list[CodeCell], rubric, lang: str) -> list[InterfaceItem]:
@@ -106,54 +107,6 @@ def check_interface(cells: list[CodeCell], rubric, lang: str) -> list[InterfaceI
 
 
 def _bindings(node: ast.stmt) -> list[tuple[str, str, str]]:
-    """(name, kind, detail) for each name a top-level statement binds, in order."""
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return _globals_in(node) + [(node.name, "function", "")]
-    if isinstance(node, ast.ClassDef):
-        return [(node.name, "class", "")]
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        return [((a.asname or a.name).split(".")[0], "import", "") for a in node.names if a.name != "*"]
-    if isinstance(node, (ast.Assign, ast.AnnAssign)):
-        if node.value is None:
-            return []
-        kind = _value_kind(node.value)
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        return [(n, kind if isinstance(t, ast.Name) else "value", "") for t in targets for n in _names(t)]
-    if isinstance(node, ast.AugAssign):
-        return [(n, "value", "") for n in _names(node.target)]
-    out: list[tuple[str, str, str]] = []
-    if isinstance(node, (ast.For, ast.AsyncFor)):
-        out += [(n, "value", "") for n in _names(node.target)]
-    if isinstance(node, (ast.With, ast.AsyncWith)):
-        out += [(n, "value", "") for item in node.items if item.optional_vars is not None
-                for n in _names(item.optional_vars)]
-    for block in ("body", "orelse", "finalbody"):
-        for child in getattr(node, block, []) or []:
-            out += _bindings(child)
-    for handler in getattr(node, "handlers", []) or []:
-        for child in handler.body:
-            out += _bindings(child)
-    return out
-
-
-def _value_kind(value: ast.AST) -> str:
-    if isinstance(value, ast.Lambda):
-        return "function"
-    if isinstance(value, (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr)):
-        return "literal"
-    return "value"
-
-
-def _names(target: ast.AST) -> list[str]:
-    if isinstance(target, ast.Name):
-        return [target.id]
-    if isinstance(target, (ast.Tuple, ast.List)):
-        return [n for e in target.elts for n in _names(e)]
-    if isinstance(target, ast.Starred):
-        return _names(target.value)
-    return []
-
-
-def _globals_in(fn: ast.AST) -> list[tuple[str, str, str]]:
-    """Names a function declares `global` (bound when it is called, e.g. `def train(): global model`)."""
-    return [(n, "global", fn.name) for node in ast.walk(fn) if isinstance(node, ast.Global) for n in node.names]
+    """What a top-level statement leaves bound after it ran (checks/bindings.py; `except … as e`
+    is deleted by Python at the end of its handler)."""
+    return [b for b in bindings(node) if b[1] != "except"]

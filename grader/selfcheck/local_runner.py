@@ -16,8 +16,6 @@ import importlib.util
 import json
 import os
 import sys
-import time
-import traceback
 
 WATCHED = ("tensorflow", "keras", "torch", "jax")
 CASES_PY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "runner", "cases.py")
@@ -38,44 +36,22 @@ def _write_json(path, data):
 
 
 def main(argv=None):
+    loop = _load_cases()
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--source", required=True)
-    p.add_argument("--cases", required=True)
-    p.add_argument("--inputs", required=True)
+    loop.add_job_arguments(p)
     p.add_argument("--out", required=True)
-    p.add_argument("--case-timeout", type=float, default=10)
-    p.add_argument("--import-timeout", type=float, default=30)
     p.add_argument("--no-alarm", action="store_true", help="use the timer fallback (as on Windows)")
     args = p.parse_args(argv)
-    loop = _load_cases()
-    use_alarm = loop.HAS_ALARM and not args.no_alarm
     info_path = os.path.join(args.out, "info.json")
-    info = {"status": "running", "message": "", "cases": {}, "module_error": None, "missing": []}
-    t0 = time.monotonic()
-    out = loop.Capped(20_000)
-    try:
+
+    def save(key, array):  # after every case, so a run killed for time keeps what it finished
         import numpy as np
 
-        with open(args.cases, encoding="utf-8") as f:
-            cases = json.load(f)
-        inputs = np.load(args.inputs, allow_pickle=False)
-        with open(args.source, encoding="utf-8") as f:
-            source = f.read()
-        _write_json(info_path, info)
+        np.save(os.path.join(args.out, f"case_{key}.npy"), array, allow_pickle=False)
 
-        def save(key, array):  # after every case, so a run killed for time keeps what it finished
-            np.save(os.path.join(args.out, f"case_{key}.npy"), array, allow_pickle=False)
-
-        loop.run_cases(source, cases, inputs, info, save, out=out, use_alarm=use_alarm,
-                       case_timeout=args.case_timeout, import_timeout=args.import_timeout,
-                       after_each=lambda: _write_json(info_path, info))
-        info["status"] = "ok"
-    except BaseException as exc:
-        info["status"] = "crashed"
-        info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]
-        info["traceback"] = traceback.format_exc()[-4000:]
-    info["stdout_tail"] = out.getvalue()[-2000:]
-    info["runner_s"] = round(time.monotonic() - t0, 3)
+    info = loop.run_job(args, save, use_alarm=loop.HAS_ALARM and not args.no_alarm,
+                        started=lambda info: _write_json(info_path, info),
+                        after_each=lambda info: _write_json(info_path, info))
     info["imported"] = [m for m in WATCHED if m in sys.modules]
     _write_json(info_path, info)
     sys.stdout.flush()

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import GraderError
 from ..messages import fmt_pct, tr
 from ..model import Result, Submission
-from ..run_checks import RUN_KINDS
+from ..checks.kinds import KINDS
 from .report import CheckItem
 
 CATALOG = {
@@ -151,7 +151,7 @@ def items(res: Result, rubric, label: str | None, lang: str) -> tuple[list[Check
     for c in res.checks:
         chk = kinds.get(c.id)
         kind = getattr(chk, "kind", "")
-        basis, message = ("rerun" if kind in RUN_KINDS else "verified"), c.message
+        basis, message = ("rerun" if kind in KINDS and KINDS[kind].phase == "run" else "verified"), c.message
         if kind == "unit_test":
             basis = "public_tests"
             from .estimate import CATALOG as EST

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from ..checks.kinds import in_phase
 from ..errors import GraderError, InvalidNotebook
 from ..messages import tr
 from . import locate
@@ -79,10 +80,10 @@ def self_check(path: str | Path, *, assignment: str | None = None, rubric_path: 
         _rerun(report, path, rubric, lang, python, data)
     else:
         ts = time.monotonic()
-        units = run_unit_checks(nb, [c for c in rubric.checks if c.kind == "unit_test"], lang, python,
+        units = run_unit_checks(nb, in_phase(rubric, "unit"), lang, python,
                                 rubric.limits.unit_timeout_s, no_alarm)
         timings["unit_s"] = _since(ts)
-        ctx = Context(nb, lang, titles, units)
+        ctx = Context(nb, lang, titles, units, rubric=rubric)
         for chk in rubric.checks:
             item, later = estimate(chk, ctx)
             report.checks.append(item)

@@ -24,6 +24,7 @@ import numpy as np
 from ..checks import build_suite, case_payload, extract_functions, judge_unit
 from ..model import CheckResult, RunOutput
 from ..runner.cases import case_limits
+from ..runner.failures import typed
 
 RUNNER = Path(__file__).resolve().parent / "local_runner.py"
 _STATUSES = {"ok", "crashed"}
@@ -123,11 +124,16 @@ def _collect(out: Path, timed_out: bool, stderr: str, wall_s: float, timeout_s: 
             continue
         if isinstance(a, np.ndarray) and a.dtype.kind in "biuf":
             arrays[f.stem[len("case_"):]] = a
+    reason, params = "", {}
     if timed_out:
         status, message = "timeout", f"time limit {timeout_s:g} s exceeded"
+        reason, params = "timeout", {"limit_s": timeout_s}
     elif info.get("status") in _STATUSES:
         status, message = info["status"], str(info.get("message", ""))
+        if status != "ok":
+            reason, params = typed(info.get("reason"), info.get("params"))
     else:
-        status, message = "crashed", "the functions' process returned no result"
-    return RunOutput(kind="functions", status=status, message=message, wall_s=wall_s, arrays=arrays,
+        status, message, reason = "crashed", "the functions' process returned no result", "no_result"
+    return RunOutput(kind="functions", status=status, reason=reason, params=params, message=message,
+                     wall_s=wall_s, arrays=arrays,
                      info=info, stderr_tail=stderr)
