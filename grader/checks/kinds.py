@@ -129,6 +129,14 @@ class GenerateTextCheck(CheckModel):
     calls: list[GenerateCall] = Field(min_length=1)
 
 
+class NumpyOnlyCheck(CheckModel):
+    """The function (and every helper it calls) imports no framework (grader/checks/numpy_only.py)."""
+
+    kind: Literal["numpy_only"]
+    function: str
+    forbidden: list[str] = ["tensorflow", "keras", "torch", "jax", "scipy", "sklearn"]
+
+
 # ---------------------------------------------------------------- the table
 
 def lazy(ref: str | None) -> Callable | None:
@@ -189,6 +197,9 @@ KINDS: dict[str, Kind] = {
         LockedCellsCheck, {"es": "Celdas bloqueadas sin modificar", "en": "Locked cells unchanged"}, "static",
         judge=".checks.locked:judge_static", estimate=".selfcheck.estimate:locked",
         data_files=".checks.locked:template_files"),
+    "numpy_only": Kind(
+        NumpyOnlyCheck, {"es": "`{function}` con NumPy", "en": "`{function}` in NumPy"}, "static",
+        judge=".checks.numpy_only:judge_static", names=lambda r, c: [c.function]),
     "unit_test": Kind(
         UnitTestCheck, _FUNCTION, "unit", judge=".checks.unit:judge_unit", estimate=".selfcheck.estimate:unit",
         names=lambda r, c: [c.function]),
