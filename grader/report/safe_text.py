@@ -9,7 +9,13 @@ CR) and reads `[...]` as markup (`[/]` even raises MarkupError). So:
   control characters (ESC included, so no sequence survives), DEL and Unicode bidi/format
   controls that reorder what is displayed; keeps newlines and tabs only when asked.
 - `clean_tree(obj)`: the same for every string in decoded JSON (keys included).
-- `term(text)`: at every rich sink: `clean` + `rich.markup.escape`.
+- `clean_text(text, limit)`: one line (whitespace collapsed), cut with an ellipsis: for plain
+  text sinks (the dry run's stdout, messages, titles) and what HTML/CSV sinks escape after it.
+- `term(text, limit)`: at every rich markup sink: `clean_text` + `rich.markup.escape`.
+
+The other sinks have one helper each too: HTML is rendered by jinja2 with autoescape
+(`html_env`), CSV cells go through the csv writer of export/worksheet_io.py (`render_csv`,
+`neutralise_formula`), logs (run.json, results.jsonl) are JSON of cleaned text.
 """
 from __future__ import annotations
 
@@ -46,8 +52,26 @@ def clean_tree(obj, depth: int = 0):
     return obj
 
 
-def term(text) -> str:
-    """For a rich console: no control characters and no markup."""
+def clean_text(text, limit: int | None = None) -> str:
+    """One line of untrusted text: `clean` (each control character a space), whitespace
+    collapsed, cut to `limit` characters with an ellipsis. Escaping for HTML/terminal markup
+    still happens at the sink."""
+    text = " ".join(clean(text, replacement=" ").split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text
+
+
+def term(text, limit: int | None = None) -> str:
+    """For a rich markup string: one clean line, markup escaped (`[` can't open a tag)."""
     from rich.markup import escape
 
-    return escape(clean(text))
+    return escape(clean_text(text, limit))
+
+
+def html_env(folder, **options):
+    """The jinja2 environment of every HTML page: autoescape always on, so student text in a
+    template is escaped unless a filter marks it Markup on purpose."""
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=True, **options)
