@@ -49,7 +49,8 @@ def error_lines(err: ValidationError, model: Any, where: Callable[[tuple], str] 
                 special: Callable[[dict], str | None] | None = None) -> list[str]:
     """One '<key>: <what is wrong>' per error. `where` names a location (default: dotted keys),
     `keys` lists the keys accepted there (default: the model's fields), `special` words an error
-    of the caller's own (None: the default wording)."""
+    of the caller's own (None: the default wording). A `where` of '' leaves the key out (the
+    caller's messages name it)."""
     lines = []
     for e in err.errors():
         loc = e["loc"]
@@ -59,5 +60,5 @@ def error_lines(err: ValidationError, model: Any, where: Callable[[tuple], str] 
             msg = unknown_key(str(loc[-1]), keys(loc) if keys else known_keys(model, loc))
         if msg is None:
             msg = e["msg"].removeprefix("Value error, ")
-        lines.append(f"{at}: {msg}")
+        lines.append(f"{at}: {msg}" if at else msg)
     return lines
