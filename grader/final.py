@@ -360,20 +360,20 @@ def gradebook_rows(comb: Combined, course: CourseConfig) -> list[tuple[str, Deci
 
 
 def write_final(comb: Combined, out: Path, course: CourseConfig) -> dict[str, Path]:
-    import json
-
     from .export.atomic import write_atomic
     from .export.gradebook import write_gradebook
-    from .export.worksheet_io import render_csv
+    from .export.worksheet_io import csv_text, render_csv
+    from .report.safe_text import json_text
 
     gb = course.gradebook
     files = {"gradebook": write_gradebook(out / "final_grades.csv", gradebook_rows(comb, course),
                                           gb.identifier, gb.grade_item, gb.decimal_separator)}
     rows = breakdown_rows(comb, course)
     headers = list(rows[0]) if rows else ["Full name"]
+    text = set(headers) - {"Handed in", "Mean", "Final", "Rounded up", *course.assignments}
     files["breakdown"] = write_atomic(out / "final_breakdown.csv", render_csv(
-        headers, [[r[h] for h in headers] for r in rows]))
-    files["json"] = write_atomic(out / "final.json", json.dumps({
+        headers, [[csv_text(r[h]) if h in text else r[h] for h in headers] for r in rows]))
+    files["json"] = write_atomic(out / "final.json", json_text({
         "course": course.course, "graded": comb.graded, "warnings": comb.warnings,
         "policy": course.policy.model_dump(), "students": [{
             "full_name": st.full_name, "email": st.email, "idnumber": st.idnumber,
@@ -387,5 +387,5 @@ def write_final(comb: Combined, out: Path, course: CourseConfig) -> dict[str, Pa
                                 "override": st.overrides[a].reason if a in st.overrides else None}
                             for a, g in st.grades.items()},
             "notes": st.notes} for st in comb.students],
-    }, indent=1, ensure_ascii=False))
+    }, indent=1))
     return files

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..messages import tr
 from ..model import Result, Submission
+from ..report.safe_text import clean_text
 from .atomic import write_atomic
 from .feedback import feedback_html, template
 
@@ -32,7 +33,7 @@ _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')  # what Moodle's clean_filena
 def folder_name(sub: Submission, lang: str) -> str:
     """`<Full name>_<participant id>_assignsubmission_file`, as Moodle >= 4.1 downloads it."""
     name = tr(CATALOG, "participant", lang) if sub.blind or not sub.full_name else sub.full_name
-    name = " ".join(_UNSAFE.sub("", name.replace("_", " ")).split()) or tr(CATALOG, "participant", lang)
+    name = " ".join(_UNSAFE.sub("", clean_text(name.replace("_", " "))).split()) or tr(CATALOG, "participant", lang)
     return f"{name}_{sub.participant_id}_assignsubmission_file"
 
 

@@ -18,7 +18,7 @@ from ..model import Result, Submission
 from .atomic import write_atomic
 from .feedback import feedback_html
 from .moodle_dates import format_moodle_date
-from .worksheet_io import COLUMNS, STATUS, format_grade, neutralise_formula, render_csv
+from .worksheet_io import COLUMNS, STATUS, csv_text, format_grade, render_csv
 
 # Moodle's English headers, in the order of its download
 HEADERS = [COLUMNS[k]["en"][0] for k in ("id", "name", "email", "status", "grade", "max", "changeable",
@@ -40,7 +40,7 @@ def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[di
     for sub, res in pairs:
         rows.append({
             "Identifier": sub.identifier,
-            "Full name": neutralise_formula(sub.full_name or sub.identifier),
+            "Full name": csv_text(sub.full_name or sub.identifier),
             "Email address": "",
             "Status": STATUS_SUBMITTED,
             "Grade": fmt_grade(res.score),
