@@ -5,7 +5,6 @@ finished result (run the same command again to resume).
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -30,6 +29,7 @@ from .model import Result, Submission
 from .data.loaders import load_data
 from .roundtrip import RoundTrip
 from .report.assignment_report import write_assignment_report
+from .report.safe_text import json_text
 from .rubric import Rubric
 from .cluster.runners import ClusterLost, LocalJobs
 from .sandbox import SandboxSession
@@ -187,7 +187,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
             "state": "interrupted" if interrupted else "finished", "wall_s": wall,
             "cluster": opts.cluster and getattr(runner, "address", opts.cluster)}
     store.end_run(run_id, info["state"], info)
-    files["run"] = write_atomic(out_dir / "run.json", json.dumps({
+    files["run"] = write_atomic(out_dir / "run.json", json_text({
         "grader_version": __version__, "assignment": rubric.assignment, "rubric": rubric.source,
         "rubric_resolved": rubric.model_dump(mode="json", exclude={"source"}),
         "source": str(source), "lang": lang, "workers": workers, "threads_per_job": threads,
@@ -199,7 +199,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         "store": str(store.path), "run_id": run_id, "only": opts.only, "force": opts.force, **info,
         "cluster_jobs": getattr(runner, "placement", None),
         "ignored": report.ignored, "warnings": report.warnings, **rt.run_info(),
-    }, indent=1, ensure_ascii=False))
+    }, indent=1))
     files["store"] = store.path
     # the class report last: it links the files above (also after an interrupt: what is done)
     files.update(write_assignment_report(out_dir, rubric, pairs, lang=opts.lang))

@@ -2,7 +2,6 @@
 gradebook settings. Validated on load; errors name the key, as for rubrics."""
 from __future__ import annotations
 
-import difflib
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,8 +9,9 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .config_model import RelativePaths, Strict, error_lines
 from .errors import GraderError
 from .rubric import set_dotted
 
@@ -20,11 +20,7 @@ class CourseError(GraderError):
     """course.yaml is missing, malformed, or names a bad key/value."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Policy(_Strict):
+class Policy(Strict):
     """How per-assignment grades become the published grade (see the README's policy table)."""
 
     count: int = Field(2, ge=1, description="how many assignments count (the best ones)")
@@ -50,7 +46,7 @@ class Policy(_Strict):
         return Decimal(self.rounding_step)
 
 
-class Late(_Strict):
+class Late(Strict):
     """What a submission after the deadline costs."""
 
     policy: Literal["flag", "reject", "penalty"] = Field(
@@ -59,7 +55,7 @@ class Late(_Strict):
     penalty_per_day: float = Field(1.0, ge=0, description="points on the 0..scale grade")
 
 
-class Gradebook(_Strict):
+class Gradebook(Strict):
     """The CSV for the gradebook's 'Import grades from CSV'."""
 
     grade_item: str = Field("Prácticas", min_length=1, description="the grade column's name")
@@ -68,7 +64,7 @@ class Gradebook(_Strict):
     decimal_separator: Literal[".", ","] = "."
 
 
-class CourseConfig(_Strict):
+class CourseConfig(RelativePaths, Strict):
     course: str = ""
     year: int = Field(ge=2000, le=2100, description="the deadline's year")
     timezone: str = "Europe/Madrid"
@@ -119,12 +115,6 @@ class CourseConfig(_Strict):
             return _parse_deadline(self.deadlines[assignment], None, self.tzinfo, assignment)
         return _parse_deadline(self.deadline, self.year, self.tzinfo, "deadline")
 
-    def resolve_path(self, value: str) -> Path:
-        p = Path(value).expanduser()
-        if not p.is_absolute() and self.source:
-            p = Path(self.source).parent / p
-        return p
-
 
 def _parse_deadline(text: str, year: int | None, tz: ZoneInfo, key: str) -> datetime:
     fmt = "%Y-%m-%d %H:%M"
@@ -137,20 +127,8 @@ def _parse_deadline(text: str, year: int | None, tz: ZoneInfo, key: str) -> date
 
 
 def _format(err: ValidationError, source: str) -> str:
-    lines = []
-    for e in err.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            key = str(e["loc"][-1])
-            model: Any = CourseConfig
-            for part in e["loc"][:-1]:
-                model = getattr(model.model_fields.get(str(part)), "annotation", None) or model
-            known = [k for k in getattr(model, "model_fields", {}) if k != "source"]
-            close = difflib.get_close_matches(key, known, n=1)
-            msg = f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
-        lines.append(f"  {where}: {msg}")
-    return f"invalid course config {source}:\n" + "\n".join(lines)
+    return f"invalid course config {source}:\n" + "\n".join(
+        "  " + line for line in error_lines(err, CourseConfig))
 
 
 def parse_course(raw: Any, source: str = "<course>") -> CourseConfig:

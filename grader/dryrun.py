@@ -13,9 +13,10 @@ import json
 import math
 import statistics
 import tempfile
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .report.safe_text import clean_text
 
 
 @dataclass
@@ -40,13 +41,6 @@ class Plan:
     @property
     def to_run(self) -> int:
         return self.gradable - self.reused
-
-
-def terminal_safe(text: str, limit: int = 80) -> str:
-    """Student-controlled text for the terminal: control and format characters (ANSI escapes,
-    bidi overrides) shown as '?', cut to `limit`."""
-    text = "".join("?" if unicodedata.category(c) in ("Cc", "Cf") else c for c in str(text))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def measured_seconds(out_dir: Path) -> list[float]:
@@ -137,8 +131,8 @@ def plan(rubric, source: Path, out_root: Path, workers: int | None = None, allow
 def render(p: Plan) -> str:
     lines = [f"DRY RUN of {p.assignment}: no student code is run.", "", "Submissions:"]
     for pid, name, nb, note in p.rows:
-        lines.append(f"  {pid:>8}  {terminal_safe(name, 30):<30}  {terminal_safe(nb, 40)}")
-        lines.append(f"            {terminal_safe(note, 300)}")
+        lines.append(f"  {pid:>8}  {clean_text(name, 30):<30}  {clean_text(nb, 40)}")
+        lines.append(f"            {clean_text(note, 300)}")
     lines += ["", f"{p.to_run} of {len(p.rows)} would be re-run; {p.reused} unchanged (stored results "
               f"reused); {len(p.rows) - p.gradable} have nothing gradable or are not selected."]
     if p.ignored:
@@ -153,7 +147,7 @@ def render(p: Plan) -> str:
     hours = p.estimate_s / 3600
     lines.append(f"Estimate: {p.to_run} notebooks x {p.per_notebook_s:.0f} s / {p.workers} workers "
                  f"= about {p.estimate_s / 60:.0f} min ({hours:.1f} h); seconds per notebook: {p.per_notebook_from}")
-    lines += [f"warning: {terminal_safe(w, 300)}" for w in p.warnings]
+    lines += [f"warning: {clean_text(w, 300)}" for w in p.warnings]
     return "\n".join(lines) + "\n"
 
 

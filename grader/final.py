@@ -12,9 +12,12 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import yaml
+from pydantic import ValidationError, ValidationInfo, field_validator
 
+from .config_model import Strict, error_lines
 from .course import CourseConfig
 from .errors import GraderError
 from .export.gradebook import RosterEntry, roster_index
@@ -158,6 +161,72 @@ def attach_roster(students: list[Student], roster: list[RosterEntry]) -> None:
             st.idnumber = entry.idnumber
 
 
+class OverrideRow(Strict):
+    """One row of the overrides file, validated against the course (context `course`)."""
+
+    student: str  # an email or a full name
+    assignment: str
+    grade: Decimal
+    reason: str
+
+    @field_validator("student", "assignment", "reason", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> str:
+        return "" if v is None else str(v).strip()
+
+    @field_validator("student")
+    @classmethod
+    def _student(cls, v: str) -> str:
+        if not v:
+            raise ValueError("no student (an email or a full name)")
+        return v
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, v: str) -> str:
+        if not v:
+            raise ValueError("an override needs a reason")
+        return v
+
+    @field_validator("assignment")
+    @classmethod
+    def _assignment(cls, v: str, info: ValidationInfo) -> str:
+        known = info.context["course"].assignments
+        if v not in known:
+            raise ValueError(f"assignment {v!r} is not one of {known}")
+        return v
+
+    @field_validator("grade", mode="before")
+    @classmethod
+    def _grade(cls, v: Any, info: ValidationInfo) -> Decimal:
+        try:
+            grade = Decimal(str(v).strip().replace(",", "."))
+            if not grade.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            raise ValueError(f"grade {v!r} is not a number") from None
+        scale = info.context["course"].scale
+        if not 0 <= grade <= Decimal(str(scale)):
+            raise ValueError(f"grade {grade} is outside 0..{scale:g}")
+        return grade
+
+
+_MISSING = {"student": "no student (an email or a full name)", "assignment": "no assignment",
+            "grade": "no grade", "reason": "an override needs a reason"}
+
+
+def _override_row(row: Any, where: str, course: CourseConfig) -> OverrideRow:
+    if not isinstance(row, dict):
+        raise FinalError(f"{where}: expected student, assignment, grade, reason")
+    try:
+        return OverrideRow.model_validate({str(k): v for k, v in row.items()},
+                                          context={"course": course})
+    except ValidationError as e:
+        lines = error_lines(e, OverrideRow, where=lambda loc: "", special=lambda err: (
+            _MISSING.get(str(err["loc"][-1])) if err["type"] == "missing" else None))
+        raise FinalError(f"{where}: " + "; ".join(lines)) from None
+
+
 def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
     """Grades set by hand: YAML (a list of mappings) or CSV, each with student (email or full
     name), assignment, grade (0..scale) and reason. Every bad row is an error naming it."""
@@ -165,8 +234,13 @@ def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise FinalError(f"overrides file not found: {path}") from None
+    except (UnicodeDecodeError, OSError) as e:
+        raise FinalError(f"overrides file {path}: cannot be read as UTF-8 text ({e.__class__.__name__})") from None
     if path.suffix.lower() == ".csv":
-        rows = [(f"{path.name} line {i + 2}", r) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
+        try:
+            rows = [(f"{path.name} line {i + 2}", r) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
+        except csv.Error as e:
+            raise FinalError(f"{path}: not a CSV file: {e}") from None
     else:
         try:
             data = yaml.safe_load(text) or []
@@ -178,33 +252,12 @@ def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
         rows = [(f"{path.name} item {i + 1}", r) for i, r in enumerate(data)]
     out, seen = [], {}
     for where, row in rows:
-        if not isinstance(row, dict):
-            raise FinalError(f"{where}: expected student, assignment, grade, reason")
-        unknown = set(row) - {"student", "assignment", "grade", "reason"}
-        if unknown:
-            raise FinalError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-        student = str(row.get("student") or "").strip()
-        assignment = str(row.get("assignment") or "").strip()
-        reason = str(row.get("reason") or "").strip()
-        if not student:
-            raise FinalError(f"{where}: no student (an email or a full name)")
-        if assignment not in course.assignments:
-            raise FinalError(f"{where}: assignment {assignment!r} is not one of {course.assignments}")
-        if not reason:
-            raise FinalError(f"{where}: an override needs a reason")
-        try:
-            grade = Decimal(str(row.get("grade")).strip().replace(",", "."))
-            if not grade.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
-            raise FinalError(f"{where}: grade {row.get('grade')!r} is not a number") from None
-        if not 0 <= grade <= Decimal(str(course.scale)):
-            raise FinalError(f"{where}: grade {grade} is outside 0..{course.scale:g}")
-        key = (student.lower(), assignment)
+        ov = _override_row(row, where, course)
+        key = (ov.student.lower(), ov.assignment)
         if key in seen:
-            raise FinalError(f"{where}: {student} / {assignment} is already overridden at {seen[key]}")
+            raise FinalError(f"{where}: {ov.student} / {ov.assignment} is already overridden at {seen[key]}")
         seen[key] = where
-        out.append(Override(student, assignment, grade, reason, where))
+        out.append(Override(ov.student, ov.assignment, ov.grade, ov.reason, where))
     return out
 
 
@@ -307,20 +360,20 @@ def gradebook_rows(comb: Combined, course: CourseConfig) -> list[tuple[str, Deci
 
 
 def write_final(comb: Combined, out: Path, course: CourseConfig) -> dict[str, Path]:
-    import json
-
     from .export.atomic import write_atomic
     from .export.gradebook import write_gradebook
-    from .export.worksheet_io import render_csv
+    from .export.worksheet_io import csv_text, render_csv
+    from .report.safe_text import json_text
 
     gb = course.gradebook
     files = {"gradebook": write_gradebook(out / "final_grades.csv", gradebook_rows(comb, course),
                                           gb.identifier, gb.grade_item, gb.decimal_separator)}
     rows = breakdown_rows(comb, course)
     headers = list(rows[0]) if rows else ["Full name"]
+    text = set(headers) - {"Handed in", "Mean", "Final", "Rounded up", *course.assignments}
     files["breakdown"] = write_atomic(out / "final_breakdown.csv", render_csv(
-        headers, [[r[h] for h in headers] for r in rows]))
-    files["json"] = write_atomic(out / "final.json", json.dumps({
+        headers, [[csv_text(r[h]) if h in text else r[h] for h in headers] for r in rows]))
+    files["json"] = write_atomic(out / "final.json", json_text({
         "course": course.course, "graded": comb.graded, "warnings": comb.warnings,
         "policy": course.policy.model_dump(), "students": [{
             "full_name": st.full_name, "email": st.email, "idnumber": st.idnumber,
@@ -334,5 +387,5 @@ def write_final(comb: Combined, out: Path, course: CourseConfig) -> dict[str, Pa
                                 "override": st.overrides[a].reason if a in st.overrides else None}
                             for a, g in st.grades.items()},
             "notes": st.notes} for st in comb.students],
-    }, indent=1, ensure_ascii=False))
+    }, indent=1))
     return files

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import copy
-import difflib
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .checks.kinds import (  # noqa: F401  (the check models, re-exported for their users)
     CHECK_TYPES, KINDS, AccuracyCheck, Check, ClaimedAccuracyCheck, ExecutedCheck, GenerateCall, GenerateTextCheck,
     LockedCellsCheck, TextLossCheck, UnitTestCheck)
+from .config_model import RelativePaths, error_lines
+from .config_model import Strict as _Strict
 from .errors import RubricError
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Limits(_Strict):
@@ -99,7 +96,7 @@ class FeedbackConfig(_Strict):
     hidden_cases: Literal["summary", "inputs"] = "summary"
 
 
-class Rubric(_Strict):
+class Rubric(RelativePaths, _Strict):
     assignment: str
     title: str = ""
     max_grade: float = Field(10, gt=0)
@@ -125,13 +122,6 @@ class Rubric(_Strict):
 
     def check(self, check_id: str):
         return next(c for c in self.checks if c.id == check_id)
-
-    def resolve_path(self, value: str) -> Path:
-        """A data path from the rubric: relative paths are relative to the rubric file."""
-        p = Path(value).expanduser()
-        if not p.is_absolute() and self.source:
-            p = Path(self.source).parent / p
-        return p
 
 
 def _loc(loc: tuple, raw: dict) -> str:
@@ -169,21 +159,18 @@ def _known_keys(loc: tuple) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
+def _kind_error(e: dict) -> str | None:
+    if e["type"] == "union_tag_invalid":
+        return f"unknown check kind {e.get('input', {}).get('kind')!r} (expected one of {', '.join(KINDS)})"
+    if e["type"] == "union_tag_not_found":
+        return f"missing 'kind' (one of {', '.join(KINDS)})"
+    return None
+
+
 def _format(err: ValidationError, raw: dict, source: str) -> str:
-    lines = []
-    for e in err.errors():
-        where = _loc(e["loc"], raw)
-        msg = e["msg"]
-        if e["type"] == "extra_forbidden":
-            key = str(e["loc"][-1])
-            close = difflib.get_close_matches(key, [k for k in _known_keys(e["loc"]) if k not in {"source"}], n=1)
-            msg = f"unknown key '{key}'" + (f" (did you mean '{close[0]}'?)" if close else "")
-        elif e["type"] == "union_tag_invalid":
-            msg = f"unknown check kind {e.get('input', {}).get('kind')!r} (expected one of {', '.join(KINDS)})"
-        elif e["type"] == "union_tag_not_found":
-            msg = f"missing 'kind' (one of {', '.join(KINDS)})"
-        lines.append(f"  {where}: {msg}")
-    return f"invalid rubric {source}:\n" + "\n".join(lines)
+    lines = error_lines(err, Rubric, where=lambda loc: _loc(loc, raw),
+                        keys=lambda loc: [k for k in _known_keys(loc) if k != "source"], special=_kind_error)
+    return f"invalid rubric {source}:\n" + "\n".join("  " + line for line in lines)
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:

@@ -16,7 +16,8 @@ from class_gen import HOSTILE, make_class
 from grader.model import CheckResult, Result, Submission
 from grader.report.assignment_report import write_assignment_report
 from grader.report.class_report import clean_text, summarize
-from grader.report.grades_by_check import render, safe_text
+from grader.export.worksheet_io import csv_text
+from grader.report.grades_by_check import render
 from grader.report.review import MissingStudent, review_items
 from grader.report.terminal import summary_table
 
@@ -130,7 +131,7 @@ def test_csv_opens_in_a_spanish_spreadsheet_and_neutralises_formulas():
     names = [r[1] for r in body]
     assert "'=HYPERLINK(\"http://x\")" in names and "'+34 600 000 000" in names
     assert "'@SUM(A1)" in names and "'-1+2" in names and "<script>alert(1)</script>" in names
-    assert safe_text("María") == "María" and safe_text("-") == "'-"
+    assert csv_text("María") == "María" and csv_text("-") == "'-"
 
 
 def _write(tmp_path, assignment="mnist_cnn", n=12, hostile=True, executed=True, extra=()):

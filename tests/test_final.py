@@ -172,7 +172,12 @@ def test_overrides_are_applied_and_shown(tmp_path, capsys):
     ("- student: jose@x.es\n  assignment: mnist_cnn\n  grade: cinco\n  reason: r\n", "not a number"),
     ("- {student: jose@x.es, assignment: mnist_cnn, grade: 5, reason: r}\n"
      "- {student: JOSE@x.es, assignment: mnist_cnn, grade: 6, reason: r}\n", "item 2: JOSE@x.es / mnist_cnn is already"),
-    ("- {student: jose@x.es, assignment: mnist_cnn, grade: 5, reason: r, nota: x}\n", "unknown field(s) nota"),
+    ("- {student: jose@x.es, assignment: mnist_cnn, grade: 5, reason: r, nota: x}\n", "item 1: unknown key 'nota'"),
+    ("- {student: jose@x.es, assignment: mnist_cnn, grade: 5, reasn: r}\n",
+     "item 1: an override needs a reason; unknown key 'reasn' (did you mean 'reason'?)"),
+    ("- {assignment: mnist_cnn, grade: [5], reason: r}\n",
+     "item 1: no student (an email or a full name); grade [5] is not a number"),
+    ("- not a mapping\n", "item 1: expected student, assignment, grade, reason"),
 ])
 def test_bad_overrides_name_the_row_and_write_nothing(tmp_path, capsys, text, needle):
     make_reports(tmp_path, SPEC)
@@ -196,3 +201,12 @@ def test_nothing_graded_is_an_error(tmp_path, capsys):
     assert "no graded assignment under" in capsys.readouterr().err
     with pytest.raises(FinalError):
         combine(load_course(COURSE), tmp_path / "nope")
+
+
+def test_binary_overrides_file_is_one_line(tmp_path, capsys):
+    make_reports(tmp_path, SPEC)
+    ov = tmp_path / "ov.csv"
+    ov.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81binary")
+    assert run_final(tmp_path, "--overrides", str(ov)) == 2
+    err = capsys.readouterr().err
+    assert "cannot be read as UTF-8 text" in err and "Traceback" not in err

@@ -18,7 +18,8 @@ from grader.checks.locked import check_locked_cells
 from grader.cli import main
 from grader.data.guard import StandinError, check_standin, demo_sums, is_bundled_demo
 from grader.data.provenance import write_provenance
-from grader.dryrun import plan, render, terminal_safe
+from grader.dryrun import plan, render
+from grader.report.safe_text import clean_text
 from grader.errors import GraderError
 from grader.grade import GradeContext, grade_submission
 from grader.rubric import LockedCellsCheck, load_rubric
@@ -112,7 +113,7 @@ def test_dry_run_runs_no_student_code(tmp_path, capsys):
     assert p.data_stop and "STAND-IN" in p.data_stop
     assert p.per_notebook_s == RUBRIC.limits.timeout_s and p.estimate_s == RUBRIC.limits.timeout_s
     text = render(p)
-    assert "\x1b" not in text and "Bea?[31mRed" in text and "THE RUN WOULD STOP" in text
+    assert "\x1b" not in text and "BeaRed" in text and "THE RUN WOULD STOP" in text
     # measured times of the last run replace the configured limit
     (out / "mnist_cnn").mkdir(parents=True)
     (out / "mnist_cnn" / "results.jsonl").write_text("\n".join(json.dumps(
@@ -131,8 +132,11 @@ def test_dry_run_runs_no_student_code(tmp_path, capsys):
         plan(RUBRIC, src, out, course=str(ROOT), data_root=tmp_path / "none", worksheet=other)
 
 
-def test_terminal_safe():
-    assert terminal_safe("a\x1b[2Jb\u202ec") == "a?[2Jb?c"
+def test_dry_run_text_goes_through_the_one_cleaner():
+    """The dry run prints student text through safe_text.clean_text: a whole ANSI sequence
+    goes (not just its ESC), a bidi override becomes a space, long text is cut."""
+    assert clean_text("a\x1b[2Jb\u202ec") == "ab c"
+    assert clean_text("x" * 50, 30) == "x" * 29 + "…"
 
 
 def test_wrong_assignment_notebook_is_one_clear_row(tmp_path):

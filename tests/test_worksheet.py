@@ -42,3 +42,13 @@ def test_moodle_date_format():
     assert moodle_date(datetime(2026, 3, 6, 21, 5)) == "Friday, 6 March 2026, 9:05 PM"
     assert moodle_date(datetime(2026, 3, 31, 0, 59)) == "Tuesday, 31 March 2026, 12:59 AM"
     assert moodle_date(None) == "-"
+
+
+def test_fallback_worksheet_is_written_like_the_filled_one():
+    """The fallback goes through worksheet_io.render_csv, Moodle's own (fputcsv) quoting: a cell
+    with a space is quoted, as in a downloaded worksheet; a formula-like name is neutralised."""
+    text = render_worksheet([pair("11", "=HYPERLINK(\"x\") Ann", 2)], "en")
+    header, row = text.splitlines()[:2]
+    assert header.startswith('Identifier,"Full name","Email address",Status,Grade,')
+    assert row.startswith('"Participant 11","\'=HYPERLINK(""x"") Ann",,"Submitted for grading",10.00,')
+    assert not text.startswith("\ufeff") and text.endswith("\n") and "\r" not in text

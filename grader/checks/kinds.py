@@ -18,13 +18,14 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Callable, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from ..config_model import Strict
 
 
-class CheckModel(BaseModel):
+class CheckModel(Strict):
     """What every check has in the rubric."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     id: str = Field(min_length=1)
     points: float = Field(ge=0)
     title_es: str | None = None
@@ -114,8 +115,7 @@ class TextLossCheck(CheckModel):
         return self
 
 
-class GenerateCall(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class GenerateCall(Strict):
     start: str = Field(min_length=1)  # the seed text
     num: int = Field(ge=1, le=5000)  # characters to generate after it
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import re
 
+from ..report.safe_text import clean_text
+
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def clean(value, limit: int = 200) -> str:
-    """One line, no terminal colours, at most `limit` characters."""
-    text = " ".join(_ANSI.sub("", str(value if value is not None else "")).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A message's student text: one line, no terminal colours or control characters, at most
+    `limit` characters (safe_text.clean_text, the one cleaner)."""
+    return clean_text("" if value is None else value, limit)
 
 
 def terminal_lines(text: str) -> list[str]:

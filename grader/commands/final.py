@@ -41,7 +41,6 @@ def run(args) -> int:
     from ..export.gradebook import read_roster
     from ..final import combine, read_overrides, write_final
     from ..report.course_report import write_course_report
-
     from ..report.safe_text import term
 
     console = Console(soft_wrap=True)  # messages stay one line each (logs, grep)
@@ -83,7 +82,7 @@ def _table(comb, course):
 
     from ..report.safe_text import term
 
-    t = Table(title=f"{course.course or 'Course'}: {course.gradebook.grade_item}", header_style="bold")
+    t = Table(title=term(f"{course.course or 'Course'}: {course.gradebook.grade_item}"), header_style="bold")
     t.add_column("Name", overflow="ellipsis", no_wrap=True, max_width=22)
     for a in course.assignments:
         t.add_column(a, justify="right")

@@ -111,11 +111,10 @@ def _load_course(args):
 def run(args) -> int:
     from rich.console import Console
 
-    from rich.markup import escape
-
     from ..batch import BatchOptions, Interrupted, grade_batch
     from ..sandbox.gpus import parse_gpus
-    from ..report.terminal import progress, report_line, safe, summary_table
+    from ..report.safe_text import term
+    from ..report.terminal import progress, report_line, summary_table
 
     console = Console(stderr=False)
     rubric = _load_rubric(args)
@@ -134,7 +133,7 @@ def run(args) -> int:
     sources, data_warnings = check_standin(rubric, args.source, args.allow_standin, args.course_dir, args.data_dir)
     console.print("Data:", *describe(sources), sep="\n  ", markup=False, highlight=False, soft_wrap=True)
     for w in data_warnings:
-        console.print(f"[bold yellow]warning:[/] {safe(w)}")
+        console.print(f"[bold yellow]warning:[/] {term(w)}")
     if args.unsafe_no_sandbox:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
@@ -150,8 +149,8 @@ def run(args) -> int:
 
     def on_start(n, reused=0, workers=1):
         kept = f" ({reused} unchanged, their stored results reused)" if reused else ""
-        console.print(f"Grading {n} submissions of [bold]{escape(rubric.assignment)}[/] with "
-                      f"{escape(str(rubric.source))}{kept}")
+        console.print(f"Grading {n} submissions of [bold]{term(rubric.assignment)}[/] with "
+                      f"{term(str(rubric.source))}{kept}")
         state["cm"] = progress(console, n, rubric.assignment, workers)
         state["advance"] = state["cm"].__enter__()
 
@@ -176,13 +175,13 @@ def run(args) -> int:
     late = [r for r in rep.results if r.late]
     if late:
         console.print(f"late ({course.late.policy if course else 'no policy'}): " + ", ".join(
-            f"{safe(r.full_name or r.participant_id)} {r.hours_late:g} h" for r in late))
+            f"{term(r.full_name or r.participant_id)} {r.hours_late:g} h" for r in late))
     for w in rep.warnings:
-        console.print(f"[yellow]warning:[/] {safe(w)}")
+        console.print(f"[yellow]warning:[/] {term(w)}")
     if rep.ignored:
         console.print(f"ignored {len(rep.ignored)} files that are not Moodle submissions (see run.json)")
     for name, path in rep.files.items():
-        console.print(f"  {name:9} {safe(path)}")
+        console.print(f"  {name:9} {term(path)}")
     console.print(report_line(rep.files))
     return 0
 

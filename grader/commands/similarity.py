@@ -57,9 +57,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from rich.console import Console
-    from rich.markup import escape
 
     from ..integrity import similarity_for_folder
+    from ..report.safe_text import term
     from ..rubric import load_rubric
 
     path = args.rubric or course_dir(args.course_dir) / "rubrics" / f"{args.assignment}.yaml"
@@ -69,19 +69,13 @@ def run(args) -> int:
     done = similarity_for_folder(args.out, rubric, args.similarity_archive)
     console = Console(highlight=False)
     for w in done.warnings:
-        console.print(f"[yellow]warning:[/] {escape(_plain(w))}")
+        console.print(f"[yellow]warning:[/] {term(w, 300)}")
     cfg = rubric.similarity
     console.print(f"{len(done.matches)} pair(s) at or above {cfg.threshold:.0%} "
                   f"(matches of {cfg.min_match_tokens}+ tokens)")
     for m in done.matches[:20]:
         tag = " (across years)" if m.cross_year else ""
-        console.print(f"  {m.score:4.0%}  {escape(_plain(m.a.name))} ({m.a.key}) ~ "
-                      f"{escape(_plain(m.b.name))} ({m.b.key}){tag}")
-    console.print(f"  report    {done.report}")
+        console.print(f"  {m.score:4.0%}  {term(m.a.name, 300)} ({term(m.a.key)}) ~ "
+                      f"{term(m.b.name, 300)} ({term(m.b.key)}){tag}")
+    console.print(f"  report    {term(done.report)}")
     return 0
-
-
-def _plain(text: str) -> str:
-    from ..checks.text import clean
-
-    return clean(text, 300)

@@ -22,15 +22,15 @@ CATALOG = {
 }
 
 
-@functools.lru_cache(maxsize=1)
-def _template():
-    import jinja2
+@functools.lru_cache(maxsize=2)
+def template(name: str):
+    """feedback.html.j2 (the feedback itself) or feedback_page.html.j2 (the zip's page)."""
+    from ..report.safe_text import html_env
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    env = html_env(Path(__file__).parent / "templates", trim_blocks=True, lstrip_blocks=True,
+                   keep_trailing_newline=True)
     env.filters["code"] = _code
-    return env.get_template("feedback.html.j2")
+    return env.get_template(name)
 
 
 def _code(text: str):
@@ -44,7 +44,7 @@ def _code(text: str):
 
 
 def feedback_html(res: Result, lang: str) -> str:
-    return _template().render(
+    return template("feedback.html.j2").render(
         t={k: tr(CATALOG, k, lang) for k in ("grade", "notebook")},
         score=fmt_num(res.score, lang), max_score=fmt_num(res.max_score, lang),
         message=res.message, checks=res.checks, fmt=lambda x: fmt_num(x, lang),

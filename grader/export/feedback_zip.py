@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ..messages import tr
 from ..model import Result, Submission
+from ..report.safe_text import clean_text
 from .atomic import write_atomic
-from .feedback import feedback_html
+from .feedback import feedback_html, template
 
 CATALOG = {
     "file": {"es": "correccion_{assignment}.html", "en": "feedback_{assignment}.html"},
@@ -27,29 +28,23 @@ CATALOG = {
     "participant": {"es": "Participante", "en": "Participant"},
 }
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')  # what Moodle's clean_filename drops
-PAGE = """<!DOCTYPE html>
-<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
-<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.4}}
-code{{background:#f3f3f3;padding:0 .2em}}</style></head>
-<body><h1>{title}</h1>
-{body}
-</body></html>
-"""
 
 
 def folder_name(sub: Submission, lang: str) -> str:
     """`<Full name>_<participant id>_assignsubmission_file`, as Moodle >= 4.1 downloads it."""
     name = tr(CATALOG, "participant", lang) if sub.blind or not sub.full_name else sub.full_name
-    name = " ".join(_UNSAFE.sub("", name.replace("_", " ")).split()) or tr(CATALOG, "participant", lang)
+    name = " ".join(_UNSAFE.sub("", clean_text(name.replace("_", " "))).split()) or tr(CATALOG, "participant", lang)
     return f"{name}_{sub.participant_id}_assignsubmission_file"
 
 
 def feedback_page(sub: Submission, res: Result, lang: str, title: str = "") -> str:
-    from markupsafe import escape
+    """The zip's page (templates/feedback_page.html.j2, autoescaped) around feedback_html."""
+    from markupsafe import Markup
 
     heading = tr(CATALOG, "title", lang, assignment=title or res.assignment,
                  name=sub.display_name)
-    return PAGE.format(lang=lang, title=escape(heading), body=feedback_html(res, lang))
+    return template("feedback_page.html.j2").render(
+        lang=lang, title=heading, body=Markup(feedback_html(res, lang)))  # already escaped
 
 
 def render_feedback_zip(pairs: list[tuple[Submission, Result]], lang: str, title: str = "",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import GraderError
 from ..model import CheckResult, Result
+from ..report.safe_text import json_text
 from .atomic import write_atomic
 
 #: 1: rows without `schema` (graders before the results store); 2: `schema` added
@@ -26,7 +27,7 @@ class ResultsFileError(GraderError):
 
 
 def dumps_row(result: Result) -> str:
-    return json.dumps({"schema": SCHEMA, **result.to_row()}, ensure_ascii=False, sort_keys=False)
+    return json_text({"schema": SCHEMA, **result.to_row()}, sort_keys=False)
 
 
 def write_results(path: Path, results: list[Result]) -> Path:

@@ -2,16 +2,15 @@
 
 Headers are Moodle's exact English strings (see shared/moodle-strings.md): the importer matches
 `Identifier`, `Grade` and `Last modified (grade)` by exact text in the site language, and takes
-the participant id from after `Participant ` in the Identifier. Written with csv (proper
-quoting: "Núñez, José" stays one cell), UTF-8, atomically. This is the fallback when no
+the participant id from after `Participant ` in the Identifier. Written by the same CSV writer
+as the filled worksheet (worksheet_io.render_csv: quoted as Moodle's fputcsv quotes, so
+"Núñez, José" stays one cell; the name's formula neutralised), UTF-8, atomically. This is the fallback when no
 worksheet downloaded from Moodle is given (`grader grade --worksheet`, worksheet_io.py fills that
 one instead): we don't know e-mails or grading dates, so those cells are left as Moodle leaves
 them for ungraded rows ('' and '-'), and `grader final` matches these students by name.
 """
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from ..model import Result, Submission
 from .atomic import write_atomic
 from .feedback import feedback_html
 from .moodle_dates import format_moodle_date
-from .worksheet_io import COLUMNS, STATUS, format_grade, neutralise_formula
+from .worksheet_io import COLUMNS, STATUS, csv_text, format_grade, render_csv
 
 # Moodle's English headers, in the order of its download
 HEADERS = [COLUMNS[k]["en"][0] for k in ("id", "name", "email", "status", "grade", "max", "changeable",
@@ -41,7 +40,7 @@ def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[di
     for sub, res in pairs:
         rows.append({
             "Identifier": sub.identifier,
-            "Full name": neutralise_formula(sub.full_name or sub.identifier),
+            "Full name": csv_text(sub.full_name or sub.identifier),
             "Email address": "",
             "Status": STATUS_SUBMITTED,
             "Grade": fmt_grade(res.score),
@@ -55,11 +54,8 @@ def worksheet_rows(pairs: list[tuple[Submission, Result]], lang: str) -> list[di
 
 
 def render_worksheet(pairs: list[tuple[Submission, Result]], lang: str) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=HEADERS, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
-    w.writeheader()
-    w.writerows(worksheet_rows(pairs, lang))
-    return buf.getvalue()
+    rows = worksheet_rows(pairs, lang)
+    return render_csv(HEADERS, [[r[h] for h in HEADERS] for r in rows], bom=False)
 
 
 def write_worksheet(path: Path, pairs: list[tuple[Submission, Result]], lang: str) -> Path:

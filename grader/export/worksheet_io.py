@@ -367,6 +367,14 @@ def neutralise_formula(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def csv_text(value) -> str:
+    """A CSV cell a student wrote (a name, a message): control characters out (safe_text.clean,
+    lines kept), then `neutralise_formula`. The one helper for student text in our CSVs."""
+    from ..report.safe_text import clean
+
+    return neutralise_formula(clean(value, multiline=True))
+
+
 def render_csv(headers: list[str], rows: list[list[str]], delimiter: str = ",",
                newline: str = "\n", bom: bool = True) -> str:
     lines = [delimiter.join(php_csv_field(c, delimiter) for c in r) for r in [headers, *rows]]
@@ -387,7 +395,7 @@ def fill(ws: Worksheet, grades: dict[str, tuple[float, str]]) -> str:
     for row in ws.rows:
         cells = list(row.cells)
         if "name" in ws.col and ws.col["name"] < len(cells):  # a name is the student's to choose
-            cells[ws.col["name"]] = neutralise_formula(cells[ws.col["name"]])
+            cells[ws.col["name"]] = csv_text(cells[ws.col["name"]])
         if row.participant_id in grades:
             grade, feedback = grades[row.participant_id]
             if ws.max_grade is not None and grade > ws.max_grade + 1e-9:

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..export.atomic import write_atomic
+from ..report.safe_text import html_env
 from .similarity import Entry, Match, Region
 
 SHOWN_PAIRS = 200  # a page an instructor can read (find_matches' `detail`); the rest are counted, and still flagged
@@ -21,11 +22,7 @@ class Cell:
 
 def render(matches: list[Match], entries: list[Entry], assignment: str, title: str,
            threshold: float, min_match_tokens: int, shared: int, warnings: list[str]) -> str:
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
-        autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = html_env(Path(__file__).parent / "templates", trim_blocks=True, lstrip_blocks=True)
     pairs = [{"match": m, "left": _cells(m.a, m.regions_a), "right": _cells(m.b, m.regions_b)}
              for m in matches[:SHOWN_PAIRS]]
     return env.get_template("similarity.html.j2").render(

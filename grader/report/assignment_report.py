@@ -24,6 +24,7 @@ from . import plots
 from .class_report import ClassSummary, summarize
 from .grades_by_check import write_grades_by_check
 from .review import missing_from_worksheet, review_items
+from .safe_text import html_env
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT = "index.html"
@@ -36,10 +37,7 @@ _SAFE = re.compile(r"[^0-9A-Za-z_-]")
 
 @functools.lru_cache(maxsize=1)
 def environment():
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True)
+    env = html_env(TEMPLATES, trim_blocks=True, lstrip_blocks=True)
     from ..export.feedback import _code
 
     env.filters["code"] = _code  # `name` -> <code>name</code>, after escaping

@@ -10,9 +10,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass, field
 
-from .safe_text import clean
 from ..checks.kinds import KINDS
 from ..model import STATUSES, Result
+from .safe_text import clean_text
 
 #: metric checks: rubric kind -> (metric name or None for the check's own, higher is better)
 
@@ -87,15 +87,6 @@ class ClassSummary:
     metric_name: str | None = None  # the headline metric (terminal "Metric" column)
     missing: int = 0  # students in the worksheet without a submission
     review: list = field(default_factory=list)  # review.ReviewItem, filled by review.review_items
-
-
-def clean_text(text: str, limit: int | None = None) -> str:
-    """One line of untrusted text (safe_text.clean), whitespace collapsed, cut to `limit`
-    characters with an ellipsis. Escaping for HTML/terminal still happens at the sink."""
-    text = " ".join(clean(text, replacement=" ").split())
-    if limit and len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text
 
 
 def display_name(r: Result) -> str:

@@ -15,7 +15,8 @@ from ..export.atomic import write_atomic
 from ..export.results_jsonl import read_results
 from . import plots
 from .assignment_report import REPORT, render_page
-from .class_report import GradeStats, clean_text, summarize
+from .class_report import GradeStats, summarize
+from .safe_text import clean_text
 
 COURSE_REPORT = "index.html"
 

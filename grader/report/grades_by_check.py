@@ -17,16 +17,11 @@ import io
 from pathlib import Path
 
 from ..export.atomic import write_atomic
-from ..export.worksheet_io import neutralise_formula
+from ..export.worksheet_io import csv_text
 from .class_report import ClassSummary
 
 DELIMITER = ";"
 DECIMAL = ","
-def safe_text(value: str) -> str:
-    """A text cell that a spreadsheet shows as text, never evaluates."""
-    return neutralise_formula(str(value))
-
-
 def number(x: float | None, decimals: int = 2) -> str:
     if x is None:
         return ""
@@ -51,14 +46,14 @@ def render(summary: ClassSummary) -> str:
     flag_checks = {c.id for c in summary.checks if not c.max_points}
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=DELIMITER, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    w.writerow([safe_text(h) for h in headers])
+    w.writerow([csv_text(h) for h in headers])
     for s in summary.students:
-        w.writerow([safe_text(s.participant_id), safe_text(s.name), s.status, number(s.score),
+        w.writerow([csv_text(s.participant_id), csv_text(s.name), s.status, number(s.score),
                     number(s.max_score)]
                    + [_cell(s, cid, cid in flag_checks) for cid in check_ids]
                    + ([number(s.metric, 4)] if metric else [])
                    + ["yes" if s.late else "no", number(s.hours_late),
-                      safe_text(", ".join(s.flags))])
+                      csv_text(", ".join(s.flags))])
     return "\ufeff" + buf.getvalue()
 
 

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..model import Result
-from .class_report import clean_text, display_name
+from .class_report import display_name
+from .safe_text import clean_text
 
 #: (category, label) in the order the list shows them
 CATEGORIES = {

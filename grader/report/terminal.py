@@ -1,30 +1,24 @@
 """Progress while grading and a one-screen summary at the end (rich).
 
 Names, flags and messages are student text: they reach rich only as Text (never parsed as
-markup) or through `safe()` (markup escaped, ANSI escapes and control characters removed).
+markup) or through safe_text.term() (markup escaped, ANSI escapes and control characters removed).
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, SpinnerColumn,
                            TextColumn, TimeElapsedColumn)
 from rich.table import Table
 from rich.text import Text
 
 from ..model import Result
-from .class_report import clean_text, headline_metric
+from .class_report import headline_metric
+from .safe_text import clean_text, term
 
 STATUS_STYLE = {"graded": "green", "error": "red", "timeout": "yellow", "invalid": "magenta",
                 "no_notebook": "magenta"}
-
-
-def safe(text: object, limit: int | None = None) -> str:
-    """Untrusted text for a rich markup string: one line, no ANSI/control characters, `[`
-    escaped."""
-    return escape(clean_text(str(text), limit))
 
 
 class EtaColumn(ProgressColumn):
@@ -53,7 +47,7 @@ def progress(console: Console, total: int, label: str, workers: int = 1):
                   MofNCompleteColumn(), TimeElapsedColumn(), EtaColumn(workers),
                   TextColumn("{task.fields[last]}", markup=False),
                   console=console, transient=False) as p:
-        task = p.add_task(safe(label), total=total, last="", times=[])
+        task = p.add_task(term(label), total=total, last="", times=[])
         times: list[float] = []
 
         def advance(res: Result) -> None:
@@ -96,4 +90,4 @@ def report_line(files: dict) -> str | None:
     path = files.get("report")
     if path is None:
         return None
-    return f"[bold]Class report:[/] {escape(path.resolve().as_uri())}"
+    return f"[bold]Class report:[/] {term(path.resolve().as_uri())}"
