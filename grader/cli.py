@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import phases
+
+    phases.mark("cli")
     args = _parser().parse_args(argv)
     try:
         return args.func(args)
