@@ -85,6 +85,9 @@ def make_client(nb, args):
         record_timing=True,
         startup_timeout=180,
         skip_cells_with_tag=NEVER_SKIP,
+        # after the probe nothing of the kernel is needed: kill it rather than wait for a
+        # graceful shutdown (TensorFlow's teardown: a second or more); the sandbox goes anyway
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": args.workdir}},
     )
 
