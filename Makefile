@@ -1,6 +1,9 @@
 # `make demo` grades the bundled demo; `make test` runs the test suite. Both set up on first use.
 VENV ?= .venv
 STAMP := $(VENV)/.installed
+# The lean environment the sandboxed notebooks' kernel runs in (scripts/setup.sh builds both).
+KVENV ?= .venv-kernel
+KSTAMP := $(KVENV)/.installed
 # Every assignment with a demo Moodle zip in submissions/demo/ is graded by `make demo`.
 DEMOS := $(basename $(notdir $(wildcard submissions/demo/*.zip)))
 
@@ -13,7 +16,7 @@ DEMO_SIMILARITY = --set 'similarity.exclude=[../assignments/'$$a'/source/'$$a'.i
 .PHONY: demo test setup clean
 # Each with the grading worksheet Moodle gives for it (submissions/demo/<a>.worksheet.csv) when
 # there is one; then the end-of-term grades (reports/final_grades.csv) from all of them.
-demo: $(STAMP)
+demo: $(STAMP) $(KSTAMP)
 	@for a in $(DEMOS); do \
 		ws=submissions/demo/$$a.worksheet.csv; \
 		$(VENV)/bin/grader grade $$a submissions/demo/$$a.zip --out reports/ \
@@ -21,12 +24,12 @@ demo: $(STAMP)
 	done
 	$(VENV)/bin/grader final --out reports/
 
-test: $(STAMP)
+test: $(STAMP) $(KSTAMP)
 	$(VENV)/bin/python -m pytest -n auto --dist loadgroup
 
-setup: $(STAMP)
-$(STAMP): pyproject.toml scripts/setup.sh
-	VENV=$(VENV) scripts/setup.sh
+setup: $(STAMP) $(KSTAMP)
+$(STAMP) $(KSTAMP) &: pyproject.toml scripts/setup.sh scripts/kernel_requirements.py
+	VENV=$(VENV) KVENV=$(KVENV) scripts/setup.sh
 
 clean:
 	rm -rf reports/*/ reports/final_* reports/final.json reports/index.html .grader-cache

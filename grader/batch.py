@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
+from . import __version__, phases
 from .errors import GraderError
 from .export.atomic import write_atomic
 from .export.class_exports import class_pairs, write_class
@@ -119,8 +119,10 @@ def _worksheet(opts: BatchOptions, store: ResultStore, warnings: list[str]) -> P
 
 def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_start) -> BatchReport:
     t0 = time.monotonic()
+    phases.mark("batch")
     lang = opts.lang or rubric.lang
     report = ingest(source, rubric.assignment, out_dir, preferred=rubric.notebook.preferred)
+    phases.mark("ingested")
     selected = {s.participant_id for s in select(report.submissions, opts.only)} if opts.only \
         else {s.participant_id for s in report.submissions}
     worksheet = _worksheet(opts, store, report.warnings)
@@ -130,7 +132,9 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         write_atomic(store.files / KEPT_WORKSHEET, Path(opts.worksheet).read_bytes())
     report.warnings += rt.warnings
     data = load_data(rubric, opts.data_dir)
+    phases.mark("data")
     runner = _runner(opts)
+    phases.mark("session")
     try:
         kernel_python, kernel_packages = runner.kernel
         datasets = data.pop("datasets")
@@ -169,8 +173,10 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
         (out_dir / "results.partial.jsonl").unlink(missing_ok=True)  # from graders before the store
         if on_start:
             on_start(len(todo), reused=reused, workers=workers)
+        phases.mark("grading")
         graded, interrupted = _run_all(todo, ctx, store, keys, run_id, workers, rt, lang,
                                        on_result, report.warnings)
+        phases.mark("graded")
     finally:
         runner.close()
     present = {s.participant_id for s in subs}
@@ -206,6 +212,7 @@ def _grade(rubric, source, out_dir, store: ResultStore, opts, on_result, on_star
     rep = BatchReport(out_dir=out_dir, results=[r for _, r in pairs], pairs=pairs,
                       ignored=report.ignored, warnings=report.warnings, files=files, wall_s=wall,
                       workers=workers, graded=graded, reused=reused, pending=pending, run_id=run_id)
+    phases.mark("exported")
     if isinstance(interrupted, ClusterLost):
         raise ClusterLost(f"{interrupted}: {graded} graded in this run and {len(pairs)} results kept "
                           f"in {store.path}; {pending} not graded yet. Run the same command again "

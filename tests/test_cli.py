@@ -61,6 +61,7 @@ def test_doctor_reports_the_sandbox():
     assert out.returncode == 0, out.stdout + out.stderr
     assert "bubblewrap /" in out.stdout and "memory:" in out.stdout
     assert "kernel:" in out.stdout and "nbclient" in out.stdout
+    assert "  env:      " in out.stdout  # which kernel environment: lean, --python, or the fallback
     assert "test job:   works" in out.stdout
     assert "ptrace:   denied in the test job" in out.stdout  # measured, not assumed
     assert "/dev/shm 512 MiB for a 2048 MB job" in out.stdout

@@ -35,14 +35,22 @@ class LocalJobs:
         self.session.threads = threads
 
     def functions(self, source, cases, inputs, **kw):
+        from .. import phases
         from ..sandbox import run_functions
 
-        return run_functions(self.session, source, cases, inputs, **kw)
+        phases.mark("unit_start", job=kw.get("name"))
+        run = run_functions(self.session, source, cases, inputs, **kw)
+        phases.mark("unit_end", job=kw.get("name"))
+        return run
 
     def notebook(self, notebook: Path, *, gpu: bool = False, **kw):
+        from .. import phases
         from ..sandbox import run_notebook
 
-        return run_notebook(self.session, notebook, **kw)
+        phases.mark("run_start")
+        run = run_notebook(self.session, notebook, **kw)
+        phases.mark("run_end", at=run.info.get("at"))
+        return run
 
     def abort(self) -> None:
         self.session.running.abort()

@@ -38,12 +38,33 @@ def add_parser(sub) -> None:
                        description="Print the sandbox backend, how each limit is enforced, the "
                        "kernel environment (Python, TensorFlow, CUDA) and the GPUs seen; then run "
                        "one tiny job in the sandbox. Exit status 1 if something needed is missing.")
-    d.add_argument("--python", help="kernel interpreter to inspect (default: this one)")
+    d.add_argument("--python", help="kernel interpreter to inspect (default: what `grader grade` "
+                   "uses: the lean .venv-kernel/, else this one)")
     d.add_argument("--no-tensorflow", action="store_true", help="skip importing TensorFlow (~6 s)")
     d.add_argument("--cluster", metavar="ADDR", help="check every worker of a Dask cluster instead "
                    "(tcp://HOST:8786, local:N or slurm): sandbox, kernel, GPUs, data, a test job")
     d.add_argument("--cluster-config", type=Path, metavar="YAML", help="with --cluster slurm")
     d.set_defaults(func=run)
+
+
+def kernel_origin(given: str | None, python: str | None, note: str) -> str:
+    if given:
+        return "given with --python"
+    if python:
+        return "the lean kernel environment (`make setup`; $GRADER_KERNEL_PYTHON picks another)"
+    return note.removeprefix("kernel: ")
+
+
+def _version(dist: str) -> str | None:
+    """The grader's own venv's version of `dist`, to show where the kernel's differs."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for name in (dist, "tensorflow-cpu") if dist == "tensorflow" else (dist,):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return None
 
 
 def run(args) -> int:
@@ -59,6 +80,7 @@ def run(args) -> int:
     from ..errors import GraderError
     from ..sandbox import SandboxSession, run_functions
     from ..sandbox.gpus import gpu_names
+    from ..sandbox.kernel_choice import choose_kernel_python
     from ..sandbox.kernel_env import probe_kernel_env
     from ..sandbox.limits import detect_mechanism
     from ..sandbox.seccomp import DENIED_NAMES, filter_program
@@ -78,15 +100,19 @@ def run(args) -> int:
                              if filter_program() else "NOT denied: no seccomp numbers for this CPU"))
     print(f"  /dev/shm: a tmpfs of a quarter of the job's memory (at most 512 MiB); {SHM[mech]}")
     ok &= bool(bwrap)
+    python, note = choose_kernel_python(args.python)
     try:
-        env = probe_kernel_env(args.python)
+        env = probe_kernel_env(python)
     except GraderError as exc:
         print(f"kernel:     {exc}")
         return 1
     print(f"kernel:     {env.python} (Python {env.version})")
+    print(f"  env:      {kernel_origin(args.python, python, note)}")
     print(f"  binds:    {', '.join(str(p) for p in env.prefixes)}")
     for k, v in env.packages.items():
-        print(f"  {k:9} {v or '-'}")
+        mine = _version(k)
+        differs = f"  (the grader's venv has {mine})" if v and mine and v != mine else ""
+        print(f"  {k:12} {v or '-'}{differs}")
     if not args.no_tensorflow and env.packages.get("tensorflow"):
         out = subprocess.run([str(env.python), "-c", TF_PROBE], capture_output=True, text=True,
                              timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -95,7 +121,7 @@ def run(args) -> int:
     print(f"gpus:       {'; '.join(gpus) if gpus else 'none (CPU runs)'}")
     print(f"cpus:       {os.cpu_count()}")
     if bwrap:
-        session = SandboxSession.create(args.python)
+        session = SandboxSession.create(python)
         t = time.monotonic()
         try:
             res = run_functions(session, TEST_JOB, [{"id": "c", "function": "f", "args": []}],

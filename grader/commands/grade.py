@@ -34,7 +34,8 @@ def add_parser(sub) -> None:
                    help="re-grade everyone, even unchanged notebooks whose result is stored")
     g.add_argument("--workers", type=int, help="parallel notebooks (default: what cores and memory allow)")
     g.add_argument("--lang", choices=("es", "en"), help="language of student feedback (default: the rubric's, es)")
-    g.add_argument("--python", help="interpreter of the kernel environment (default: this one)")
+    g.add_argument("--python", help="interpreter of the kernel environment (default: the lean "
+                   ".venv-kernel/ that `make setup` builds, else this one)")
     g.add_argument("--course-dir", help="folder with rubrics/ and assignments/")
     g.add_argument("--keep-jobs", action="store_true", help="keep the sandbox job folders (debugging)")
     g.add_argument("--limits", choices=("cgroup-v1", "cgroup-v2", "watchdog"),
@@ -137,7 +138,14 @@ def run(args) -> int:
     if args.unsafe_no_sandbox:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
-    opts = BatchOptions(workers=args.workers, lang=args.lang, python=args.python,
+    python = args.python
+    if not args.cluster:  # a cluster's workers use their own default (or --python)
+        from ..sandbox.kernel_choice import choose_kernel_python
+
+        python, note = choose_kernel_python(args.python)
+        if note:
+            console.print(note, markup=False, highlight=False, soft_wrap=True)
+    opts = BatchOptions(workers=args.workers, lang=args.lang, python=python,
                         sandboxed=not args.unsafe_no_sandbox, keep_jobs=args.keep_jobs,
                         limits_mechanism=args.limits,
                         gpus=([args.gpus] if args.gpus else []) if args.cluster else parse_gpus(args.gpus),

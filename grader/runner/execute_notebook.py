@@ -85,6 +85,9 @@ def make_client(nb, args):
         record_timing=True,
         startup_timeout=180,
         skip_cells_with_tag=NEVER_SKIP,
+        # after the probe nothing of the kernel is needed: kill it rather than wait for a
+        # graceful shutdown (TensorFlow's teardown: a second or more); the sandbox goes anyway
+        shutdown_kernel="immediate",
         resources={"metadata": {"path": args.workdir}},
     )
 
@@ -179,9 +182,11 @@ async def run(nb, args, info, blobs):
     log = open(args.kernel_log, "wb")
     client.reset_execution_trackers()
     t0 = time.monotonic()
+    info["at"]["kernel"] = t0
     cell_times = []
     try:
         async with client.async_setup_kernel(stdout=log, stderr=log):
+            info["at"]["ready"] = time.monotonic()
             info["kernel_start_s"] = round(time.monotonic() - t0, 3)
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
@@ -199,6 +204,7 @@ async def run(nb, args, info, blobs):
                 finally:
                     cell_times.append([index, round(time.monotonic() - ts, 3)])
             info["execute_s"] = round(time.monotonic() - t0, 3)
+            info["at"]["cells"] = time.monotonic()
             if args.probe:
                 unpack_probe_inputs(args)
                 with open(args.probe, encoding="utf-8") as f:
@@ -216,6 +222,7 @@ async def run(nb, args, info, blobs):
                 finally:
                     nb.cells.pop()
                 info["probe_s"] = round(time.monotonic() - ts, 3)
+                info["at"]["probe"] = time.monotonic()
                 take_probe_payload(probe, info, blobs)
                 info["probe_displays_elsewhere"] = count_probe_displays(nb.cells)
     except DeadKernelError as exc:
@@ -248,7 +255,7 @@ def main(argv=None):
     if args.probe_inputs_fd >= 0:  # ours alone: no child (the kernel) inherits it
         os.set_inheritable(args.probe_inputs_fd, False)
     protocol.limit_files(args.max_file_mb, args.max_procs)
-    info = {"status": "ok", "message": ""}
+    info = {"status": "ok", "message": "", "at": {"start": time.monotonic()}}  # stamps: bench_phases
     blobs = {}
     t0 = time.monotonic()
     try:
@@ -277,6 +284,7 @@ def main(argv=None):
         info["message"] = f"runner failed: {type(exc).__name__}: {exc}"[:2000]
         info["traceback"] = traceback.format_exc()[-4000:]
     info["runner_s"] = round(time.monotonic() - t0, 3)
+    info["at"]["end"] = time.monotonic()
     protocol.write(channel, info, blobs)
     sys.stdout.flush()
     os._exit(0)  # don't wait for stray threads of the kernel client

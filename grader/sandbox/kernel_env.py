@@ -32,7 +32,9 @@ print(json.dumps({
     "version": sys.version.split()[0],
     "packages": {"ipykernel": ver("ipykernel"), "nbclient": ver("nbclient"),
                  "nbformat": ver("nbformat"), "numpy": ver("numpy"), "tensorflow": tf,
-                 "keras": ver("keras")},
+                 "keras": ver("keras"), "h5py": ver("h5py"), "matplotlib": ver("matplotlib"),
+                 "scikit-learn": ver("scikit-learn"), "pandas": ver("pandas"),
+                 "pillow": ver("pillow")},
 }))
 """
 
