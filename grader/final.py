@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-import yaml
-
 from .course import CourseConfig
 from .errors import GraderError
 from .export.gradebook import RosterEntry, roster_index
@@ -23,6 +21,7 @@ from .export.worksheet_io import WorksheetError, norm_name, read_worksheet
 from .model import Result
 from .policy import AssignmentGrade, FinalGrade, assignment_grade, final_grade
 from .roundtrip import WORKSHEET  # what `grader grade` wrote for each assignment
+from .yaml_input import load_yaml
 
 
 class FinalError(GraderError):
@@ -162,16 +161,19 @@ def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
     """Grades set by hand: YAML (a list of mappings) or CSV, each with student (email or full
     name), assignment, grade (0..scale) and reason. Every bad row is an error naming it."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise FinalError(f"overrides file not found: {path}") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise FinalError(f"overrides file {str(path)[:200]!r}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     if path.suffix.lower() == ".csv":
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise FinalError(f"{path}: not UTF-8 text (byte {e.start}): not an overrides CSV") from None
         rows = [(f"{path.name} line {i + 2}", r) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
     else:
-        try:
-            data = yaml.safe_load(text) or []
-        except yaml.YAMLError as e:
-            raise FinalError(f"{path}: not valid YAML: {e}") from None
+        data = load_yaml(raw, str(path), FinalError) or []
         if not isinstance(data, list):
             raise FinalError(f"{path}: expected a list of overrides (- student: ..., assignment: "
                              "..., grade: ..., reason: ...)")
