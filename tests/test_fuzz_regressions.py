@@ -196,3 +196,14 @@ def test_a_grade_id_that_is_not_a_string_is_an_edited_cell_not_a_crash():
         "grade_id": ["softmax_test"], "locked": True, "checksum": "abc"}}}]}
     assert find_changes(nb, {"softmax_test": "abc"}) == ([], ["softmax_test"])  # was unhashable list
     assert carried_checksums(nb) == {}
+
+
+@pytest.mark.parametrize("path", ["é" * 300 + ".npz", "a\0b.npz"])
+def test_a_rubric_data_path_too_long_or_with_a_nul_is_a_rubric_error(tmp_path, capsys, path):
+    """`grader grade --dry-run` stopped with OSError (File name too long) or ValueError (NUL)."""
+    rubric = tmp_path / "r.yaml"
+    rubric.write_text(RUBRIC.replace("hidden_test: standin", f"hidden_test: {json.dumps(path)}"), encoding="utf-8")
+    rc = main(["grade", "mnist_cnn", str(ROOT / "submissions/demo/mnist_cnn.zip"), "--dry-run",
+               "--rubric", str(rubric), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("grader: error: data.hidden_test: cannot use"), err
