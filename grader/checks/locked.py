@@ -42,7 +42,8 @@ def _nbgrader(cell) -> dict:
 
 def protected(cell) -> bool:
     md = _nbgrader(cell)
-    return isinstance(md.get("grade_id"), str) and bool(md["grade_id"]) and (md.get("locked") or (md.get("grade") and not md.get("solution")))
+    gid = md.get("grade_id")
+    return isinstance(gid, str) and bool(gid) and bool(md.get("locked") or (md.get("grade") and not md.get("solution")))
 
 
 @functools.lru_cache(maxsize=8)
