@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .config_model import RelativePaths, Strict, error_lines
 from .errors import GraderError
-from .rubric import set_dotted
+from .rubric import ASSIGNMENT_ID, set_dotted
+from .yaml_input import read_yaml
 
 
 class CourseError(GraderError):
@@ -69,7 +69,8 @@ class CourseConfig(RelativePaths, Strict):
     year: int = Field(ge=2000, le=2100, description="the deadline's year")
     timezone: str = "Europe/Madrid"
     scale: float = Field(10, gt=0, description="published grades are on 0..scale")
-    assignments: list[str] = Field(min_length=1, description="every assignment of the course")
+    assignments: list[Annotated[str, Field(pattern=ASSIGNMENT_ID)]] = Field(
+        min_length=1, description="every assignment of the course (their folders under reports/)")
     deadline: str = Field("03-31 23:59", description="MM-DD HH:MM in `timezone`, year from `year`")
     deadlines: dict[str, str] = Field(default_factory=dict,
                                       description="per assignment: YYYY-MM-DD HH:MM (overrides)")
@@ -85,8 +86,8 @@ class CourseConfig(RelativePaths, Strict):
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (e.g. Europe/Madrid)") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" (a folder), a long name
+            raise ValueError(f"unknown time zone {v[:60]!r} (e.g. Europe/Madrid)") from None
         return v
 
     @model_validator(mode="after")
@@ -144,11 +145,9 @@ def load_course(path: str | Path, overrides: dict[str, Any] | None = None) -> Co
     """Load course.yaml; `overrides` ({"late.policy": "reject"}) replace single values."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path, f"invalid course config {path}", CourseError)
     except FileNotFoundError:
         raise CourseError(f"course config not found: {path}") from None
-    except yaml.YAMLError as e:
-        raise CourseError(f"invalid course config {path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):
         raise CourseError(f"invalid course config {path}: expected a mapping at the top level")
     for key, value in (overrides or {}).items():

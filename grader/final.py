@@ -14,7 +14,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError, ValidationInfo, field_validator
 
 from .config_model import Strict, error_lines
@@ -26,6 +25,7 @@ from .export.worksheet_io import WorksheetError, norm_name, read_worksheet
 from .model import Result
 from .policy import AssignmentGrade, FinalGrade, assignment_grade, final_grade
 from .roundtrip import WORKSHEET  # what `grader grade` wrote for each assignment
+from .yaml_input import load_yaml
 
 
 class FinalError(GraderError):
@@ -231,21 +231,22 @@ def read_overrides(path: Path, course: CourseConfig) -> list[Override]:
     """Grades set by hand: YAML (a list of mappings) or CSV, each with student (email or full
     name), assignment, grade (0..scale) and reason. Every bad row is an error naming it."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise FinalError(f"overrides file not found: {path}") from None
-    except (UnicodeDecodeError, OSError) as e:
-        raise FinalError(f"overrides file {path}: cannot be read as UTF-8 text ({e.__class__.__name__})") from None
+    except (OSError, ValueError) as e:  # ValueError: a NUL in the path
+        raise FinalError(f"overrides file {str(path)[:200]!r}: cannot read ({getattr(e, 'strerror', None) or e})") from None
     if path.suffix.lower() == ".csv":
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise FinalError(f"{path}: not UTF-8 text (byte {e.start}): not an overrides CSV") from None
         try:
             rows = [(f"{path.name} line {i + 2}", r) for i, r in enumerate(csv.DictReader(io.StringIO(text)))]
         except csv.Error as e:
             raise FinalError(f"{path}: not a CSV file: {e}") from None
     else:
-        try:
-            data = yaml.safe_load(text) or []
-        except yaml.YAMLError as e:
-            raise FinalError(f"{path}: not valid YAML: {e}") from None
+        data = load_yaml(raw, str(path), FinalError) or []
         if not isinstance(data, list):
             raise FinalError(f"{path}: expected a list of overrides (- student: ..., assignment: "
                              "..., grade: ..., reason: ...)")

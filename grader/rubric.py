@@ -5,7 +5,6 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from .checks.kinds import (  # noqa: F401  (the check models, re-exported for their users)
@@ -14,6 +13,11 @@ from .checks.kinds import (  # noqa: F401  (the check models, re-exported for th
 from .config_model import RelativePaths, error_lines
 from .config_model import Strict as _Strict
 from .errors import RubricError
+from .yaml_input import load_yaml, read_yaml
+
+
+#: an assignment id names folders (reports/<id>/, assignments/<id>/): no separators, no dots first
+ASSIGNMENT_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 class Limits(_Strict):
@@ -97,7 +101,7 @@ class FeedbackConfig(_Strict):
 
 
 class Rubric(RelativePaths, _Strict):
-    assignment: str
+    assignment: str = Field(pattern=ASSIGNMENT_ID)
     title: str = ""
     max_grade: float = Field(10, gt=0)
     lang: Literal["es", "en"] = "es"
@@ -181,7 +185,8 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         if "=" not in item:
             raise RubricError(f"override {item!r}: expected KEY=VALUE, e.g. limits.memory_mb=2048")
         key, _, text = item.partition("=")
-        set_dotted(raw, key.strip(), yaml.safe_load(text) if text.strip() else None, RubricError)
+        value = load_yaml(text, f"override {item!r}", RubricError) if text.strip() else None
+        set_dotted(raw, key.strip(), value, RubricError)
     return raw
 
 
@@ -221,13 +226,11 @@ def parse_rubric(raw: Any, source: str = "<rubric>") -> Rubric:
 def load_rubric(path: str | Path, overrides: list[str] | None = None) -> Rubric:
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path, f"invalid rubric {path}", RubricError)
     except FileNotFoundError:
         known = sorted(f.stem for f in path.parent.glob("*.yaml") if f.stem != "course")
         hint = f" (rubrics there: {', '.join(known)})" if known else ""
         raise RubricError(f"rubric not found: {path}{hint}") from None
-    except yaml.YAMLError as e:
-        raise RubricError(f"invalid rubric {path}: not valid YAML: {e}") from None
     if overrides:
         raw = apply_overrides(raw if isinstance(raw, dict) else {}, overrides)
     return parse_rubric(raw, str(path))

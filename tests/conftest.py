@@ -170,8 +170,6 @@ def demo_reports(tmp_path_factory):
     others wait and reuse its reports."""
     import fcntl
 
-    from grader.cli import main
-
     base = tmp_path_factory.getbasetemp()
     # the same for every xdist worker of a run; without xdist the run's own base (its parent is
     # shared by every run on the machine: stale reports from another checkout would be reused)
@@ -180,10 +178,18 @@ def demo_reports(tmp_path_factory):
     with open(shared / "demo-reports.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out / "done").exists():
-            for a in DEMO_ASSIGNMENTS:
-                assert main(["grade", a, str(DEMO / f"{a}.zip"), "--worksheet",
-                             str(DEMO / f"{a}.worksheet.csv"), "--out", str(out),
-                             "--course-dir", str(ROOT), *demo_similarity(a)]) == 0, a
-            assert main(["final", "--out", str(out), "--course-dir", str(ROOT)]) == 0
+            grade_demo(out)
             (out / "done").touch()
     return out
+
+
+def grade_demo(out: Path) -> None:
+    """`make demo` into `out`: each demo zip with its worksheet, then `grader final` (also
+    tests/golden/regen.py's, so the golden copies come from the same commands)."""
+    from grader.cli import main
+
+    for a in DEMO_ASSIGNMENTS:
+        assert main(["grade", a, str(DEMO / f"{a}.zip"), "--worksheet",
+                     str(DEMO / f"{a}.worksheet.csv"), "--out", str(out),
+                     "--course-dir", str(ROOT), *demo_similarity(a)]) == 0, a
+    assert main(["final", "--out", str(out), "--course-dir", str(ROOT)]) == 0

@@ -42,7 +42,8 @@ def _nbgrader(cell) -> dict:
 
 def protected(cell) -> bool:
     md = _nbgrader(cell)
-    return bool(md.get("grade_id")) and (md.get("locked") or (md.get("grade") and not md.get("solution")))
+    gid = md.get("grade_id")
+    return isinstance(gid, str) and bool(gid) and bool(md.get("locked") or (md.get("grade") and not md.get("solution")))
 
 
 @functools.lru_cache(maxsize=8)
@@ -90,7 +91,7 @@ def find_changes(nb, expected: dict[str, str]) -> tuple[list[tuple[str, int]], l
     edited = []
     for n, cell in enumerate(nb.get("cells", []), 1):
         gid = _nbgrader(cell).get("grade_id")
-        if gid in expected and gid not in seen:
+        if isinstance(gid, str) and gid in expected and gid not in seen:  # a list: unhashable
             seen[gid] = n
             if checksum(cell) != expected[gid]:
                 edited.append((gid, n))

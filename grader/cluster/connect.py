@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import GraderError
+from ..yaml_input import read_yaml
 
 CLUSTER_HELP = ("tcp://HOST:8786 (a running `dask scheduler`), local:N (N worker processes on "
                 "this machine) or slurm (Slurm jobs as configured by --cluster-config)")
@@ -36,12 +36,10 @@ class SlurmConfig(BaseModel):
 
 def load_slurm_config(path: Path) -> SlurmConfig:
     try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        raw = read_yaml(path, f"--cluster slurm: cannot read {path}", GraderError) or {}
     except FileNotFoundError:
         raise GraderError(f"--cluster slurm: config file not found: {path} "
                           "(see the README's Slurm recipe)") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise GraderError(f"--cluster slurm: cannot read {path}: {exc}") from None
     try:
         return SlurmConfig.model_validate(raw)
     except ValidationError as exc:

@@ -85,7 +85,7 @@ def _table(comb, course):
     t = Table(title=term(f"{course.course or 'Course'}: {course.gradebook.grade_item}"), header_style="bold")
     t.add_column("Name", overflow="ellipsis", no_wrap=True, max_width=22)
     for a in course.assignments:
-        t.add_column(a, justify="right")
+        t.add_column(term(a), justify="right")
     t.add_column("Final", justify="right")
     t.add_column("Flags", overflow="fold", min_width=14)
     for st in comb.students:

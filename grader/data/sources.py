@@ -101,25 +101,34 @@ def resolve_sources(rubric, root: Path | None = None, generate: bool = True,
     wanted.append((HIDDEN, rubric.data.hidden_test, STANDIN_HIDDEN.get(rubric.assignment), "data.hidden_test"))
     out = []
     for name, value, make, what in wanted:
-        explicit = None if value == "standin" else rubric.resolve_path(value)
-        if explicit is not None and not is_standin_path(explicit):
-            if name != HIDDEN and not explicit.is_file():
-                raise RubricError(f"{what}: file not found: {explicit}")
-            digest = sha256_file(explicit) if hashes and explicit.is_file() else None
-            out.append(DataSource(name, "rubric", explicit, digest))
-            continue
-        entry = None
-        if prep is not None:
-            entry = prep[1]["hidden_test"] if name == HIDDEN else prep[1].get("keras_datasets", {}).get(name)
-        if entry is not None:
-            out.append(_from_prepared(name, prep[0], entry, hashes))
-        elif explicit is not None:  # a shipped stand-in file named in the rubric
-            if not explicit.is_file():
-                raise RubricError(f"{what}: file not found: {explicit}")
-            out.append(DataSource(name, "standin", explicit, sha256_file(explicit) if hashes else None))
-        else:
-            out.append(_standin(name, make, generate, what))
+        try:
+            out.append(_resolve_one(rubric, name, value, make, what, prep, generate, hashes))
+        except (OSError, ValueError) as exc:  # a path too long for the system, a NUL in it
+            if value == "standin":  # not a path the rubric gave: a real failure, as it is
+                raise
+            raise RubricError(f"{what}: cannot use {value[:80]!r} as a path "
+                              f"({getattr(exc, 'strerror', None) or exc})") from None
     return out
+
+
+def _resolve_one(rubric, name: str, value: str, make, what: str, prep, generate: bool,
+                 hashes: bool) -> DataSource:
+    explicit = None if value == "standin" else rubric.resolve_path(value)
+    if explicit is not None and not is_standin_path(explicit):
+        if name != HIDDEN and not explicit.is_file():
+            raise RubricError(f"{what}: file not found: {explicit}")
+        digest = sha256_file(explicit) if hashes and explicit.is_file() else None
+        return DataSource(name, "rubric", explicit, digest)
+    entry = None
+    if prep is not None:
+        entry = prep[1]["hidden_test"] if name == HIDDEN else prep[1].get("keras_datasets", {}).get(name)
+    if entry is not None:
+        return _from_prepared(name, prep[0], entry, hashes)
+    if explicit is not None:  # a shipped stand-in file named in the rubric
+        if not explicit.is_file():
+            raise RubricError(f"{what}: file not found: {explicit}")
+        return DataSource(name, "standin", explicit, sha256_file(explicit) if hashes else None)
+    return _standin(name, make, generate, what)
 
 
 def describe(sources: list[DataSource]) -> list[str]:

@@ -8,6 +8,8 @@ later grader may add keys.
 from __future__ import annotations
 
 import json
+import math
+import re
 from dataclasses import fields
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from .atomic import write_atomic
 SCHEMA = 2
 _RESULT_KEYS = {f.name for f in fields(Result)} | {"score", "raw_score", "schema"}
 _CHECK_KEYS = {f.name for f in fields(CheckResult)}
+MAX_POINTS = 1e6  # no grade, points or hours late comes near; 1e308 would overflow the policy's sums
 
 
 class ResultsFileError(GraderError):
@@ -32,6 +35,26 @@ def dumps_row(result: Result) -> str:
 
 def write_results(path: Path, results: list[Result]) -> Path:
     return write_atomic(path, "".join(dumps_row(r) + "\n" for r in results))
+
+
+def _typed_result(row: dict) -> Result:
+    """The row as a Result whose every value has its field's type (a string where a number
+    belongs would fail later, in the middle of `grader final`), grades finite and plausible."""
+    from pydantic import TypeAdapter, ValidationError
+
+    row = {k: v for k, v in row.items() if k not in ("score", "raw_score")}  # derived, recomputed
+    try:
+        res = TypeAdapter(Result).validate_python(row)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ValueError((f"{where}: " if where else "") + err["msg"].removeprefix("Value error, ")) from None
+    if not re.fullmatch(r"[0-9]{1,18}", res.participant_id):  # as Moodle's folder names give it
+        raise ValueError(f"participant_id {res.participant_id[:40]!r} is not a Moodle participant id")
+    numbers = [res.max_score, res.hours_late, res.late_penalty, *(x for c in res.checks for x in (c.points, c.max_points))]
+    if not all(math.isfinite(x) and abs(x) <= MAX_POINTS for x in numbers):
+        raise ValueError(f"a grade, points or hours value is not a finite number up to {MAX_POINTS:g}")
+    return res
 
 
 def read_results(path: Path, warnings: list[str] | None = None) -> list[Result]:
@@ -51,7 +74,9 @@ def read_results(path: Path, warnings: list[str] | None = None) -> list[Result]:
             if not isinstance(row, dict):
                 raise ValueError("not a JSON object")
             version = row.get("schema", 1)
-            if not isinstance(version, int) or version > SCHEMA:
+            if not isinstance(version, int):
+                raise ValueError(f"schema {version!r} is not a version number")
+            if version > SCHEMA:
                 raise ValueError(f"schema {version!r} is newer than this grader reads ({SCHEMA}); "
                                  "upgrade the grader")
             unknown |= set(row) - _RESULT_KEYS
@@ -62,9 +87,10 @@ def read_results(path: Path, warnings: list[str] | None = None) -> list[Result]:
             for c in checks:
                 unknown |= {f"checks.{k}" for k in set(c) - _CHECK_KEYS}
             row["checks"] = [{k: v for k, v in c.items() if k in _CHECK_KEYS} for c in checks]
-            rows.append(Result.from_row(row))
-        except (ValueError, TypeError, KeyError) as exc:
-            what = "cut off or not JSON" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            rows.append(_typed_result(row))
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            what = ("cut off or not JSON" if isinstance(exc, json.JSONDecodeError) else
+                    "nested thousands of levels deep" if isinstance(exc, RecursionError) else str(exc))
             raise ResultsFileError(f"{path}, line {n}: not a result row ({what})") from None
     if unknown and warnings is not None:
         warnings.append(f"{path}: ignored keys this grader does not know: {', '.join(sorted(unknown))}")

@@ -19,10 +19,12 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import time
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +37,7 @@ _CHUNK = 1 << 20
 _UTF8_FLAG = 0x800
 _ENCRYPTED_FLAG = 0x1
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_NAME_MAX = 255  # bytes in one path component (Linux, macOS, Windows)
 
 #: Folders and files that operating systems and Jupyter add, never handed in on purpose.
 JUNK_DIRS = frozenset({"__MACOSX", ".ipynb_checkpoints"})
@@ -96,14 +99,14 @@ def _safe_parts(name: str, info: zipfile.ZipInfo) -> list[str]:
     Backslashes count as separators too (zips made on Windows; "..\\x" is a traversal there)."""
     path = name.replace("\\", "/")
     if path.startswith("/") or _DRIVE.match(path):
-        raise UnsafeArchive(f"zip entry {name!r} has an absolute path; refusing the archive")
+        raise UnsafeArchive(f"zip entry {_shown(name)} has an absolute path; refusing the archive")
     parts = [p for p in path.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise UnsafeArchive(f"zip entry {name!r} contains '..' (path traversal); refusing the archive")
+        raise UnsafeArchive(f"zip entry {_shown(name)} contains '..' (path traversal); refusing the archive")
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise UnsafeArchive(f"zip entry {name!r} is a symbolic link; refusing the archive")
+        raise UnsafeArchive(f"zip entry {_shown(name)} is a symbolic link; refusing the archive")
     if not parts:
-        raise UnsafeArchive(f"zip entry {name!r} has an empty name; refusing the archive")
+        raise UnsafeArchive(f"zip entry {_shown(name)} has an empty name; refusing the archive")
     return parts
 
 
@@ -111,21 +114,41 @@ DUPLICATE_RULE = ("of two entries with the same name (once normalised to NFC), t
                   "later timestamp is kept (on a tie, the later one in the archive)")
 
 
+#: what zipfile raises on a damaged archive (a local header's name not UTF-8 is a
+#: UnicodeDecodeError, a damaged deflate stream a zlib.error, a short header a struct.error)
+_CORRUPT = (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError,
+            struct.error, zlib.error)
+
+
+def _shown_error(exc: BaseException, limit: int = 300) -> str:
+    """zipfile's message, cut (it can quote a whole damaged header)."""
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _shown(name: str, limit: int = 120) -> str:
+    """An entry's name for a message: quoted, and cut (a name can be 65,535 bytes long)."""
+    return repr(name if len(name) <= limit else name[:limit - 21] + "…" + name[-20:])
+
+
 def _check_declared(name: str, info: zipfile.ZipInfo, total: int, lim: ExtractLimits,
                     student_total: int | None = None) -> None:
     size, packed = info.file_size, info.compress_size
+    if any(len(part.encode("utf-8")) > _NAME_MAX for part in name.replace("\\", "/").split("/")):
+        raise UnsafeArchive(f"zip entry {_shown(name)} has a file or folder name over {_NAME_MAX} "
+                            "bytes, more than a file system holds")
     if student_total is not None and student_total > lim.max_student_bytes:
-        raise UnsafeArchive(f"zip entry {name!r}: this participant's files declare {student_total:,} "
+        raise UnsafeArchive(f"zip entry {_shown(name)}: this participant's files declare {student_total:,} "
                             f"bytes in all; the limit per participant is {lim.max_student_bytes:,}")
     if size > lim.max_file_bytes:
-        raise UnsafeArchive(f"zip entry {name!r} declares {size:,} bytes uncompressed; "
+        raise UnsafeArchive(f"zip entry {_shown(name)} declares {size:,} bytes uncompressed; "
                             f"the limit per file is {lim.max_file_bytes:,} (zip bomb?)")
     if total > lim.max_total_bytes:
         raise UnsafeArchive(f"the archive declares {total:,} bytes uncompressed in all (reached at "
-                            f"{name!r}); the limit is {lim.max_total_bytes:,} (zip bomb?)")
+                            f"{_shown(name)}); the limit is {lim.max_total_bytes:,} (zip bomb?)")
     if size > lim.ratio_min_bytes and size > lim.max_ratio * packed:
         ratio = f"{size / packed:,.0f}" if packed else "infinite"
-        raise UnsafeArchive(f"zip entry {name!r} declares a compression ratio of {ratio} "
+        raise UnsafeArchive(f"zip entry {_shown(name)} declares a compression ratio of {ratio} "
                             f"({packed:,} -> {size:,} bytes); the limit is {lim.max_ratio:g} (zip bomb?)")
 
 
@@ -151,11 +174,11 @@ def _copy_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, dest: Pat
         while chunk := src.read(_CHUNK):
             written += len(chunk)
             if written > info.file_size:
-                raise UnsafeArchive(f"zip entry {name!r} holds more than the {info.file_size:,} "
+                raise UnsafeArchive(f"zip entry {_shown(name)} holds more than the {info.file_size:,} "
                                     "bytes its header declares (zip bomb?)")
             out.write(chunk)
     if written != info.file_size:
-        raise IngestError(f"zip entry {name!r} holds {written:,} bytes but its header declares "
+        raise IngestError(f"zip entry {_shown(name)} holds {written:,} bytes but its header declares "
                           f"{info.file_size:,}; the archive is corrupt")
     return written
 
@@ -175,10 +198,10 @@ def _plan(zf: zipfile.ZipFile, lim: ExtractLimits, owner: Callable[[str], str | 
         key = "/".join(parts)
         if key in entries:
             if owner is None or owner(key) is None:
-                raise UnsafeArchive(f"zip entry {name!r} appears more than once; refusing the archive")
+                raise UnsafeArchive(f"zip entry {_shown(name)} appears more than once; refusing the archive")
             old = entries[key][0]
             keep_new = _stamp(info) >= _stamp(old)
-            rejected.append((key, f"{key!r} appears twice (NFC/NFD spellings?): {DUPLICATE_RULE}; "
+            rejected.append((key, f"{_shown(key)} appears twice (NFC/NFD spellings?): {DUPLICATE_RULE}; "
                                   f"kept the one dated {_stamp(info if keep_new else old)}"))
             if not keep_new:
                 continue
@@ -187,7 +210,7 @@ def _plan(zf: zipfile.ZipFile, lim: ExtractLimits, owner: Callable[[str], str | 
     for key, (info, name, parts) in entries.items():
         if junk_root(key) is None and not info.is_dir():
             if info.flag_bits & _ENCRYPTED_FLAG:
-                raise IngestError(f"zip entry {name!r} is encrypted; download the submissions again "
+                raise IngestError(f"zip entry {_shown(name)} is encrypted; download the submissions again "
                                   "without a password")
             who = owner(key) if owner is not None else None
             if who is not None:
@@ -221,8 +244,8 @@ def extract_zip(archive: Path, target: Path, limits: ExtractLimits = ExtractLimi
         zf = zipfile.ZipFile(archive)
     except FileNotFoundError:
         raise IngestError(f"{archive}: no such file") from None
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
-        raise IngestError(f"{archive} is not a readable zip file ({e})") from None
+    except (OSError, *_CORRUPT) as e:
+        raise IngestError(f"{archive} is not a readable zip file ({_shown_error(e)})") from None
     with zf:
         plan, rejected = _plan(zf, limits, owner)
         keep = [(i, n, p) for i, n, p in plan if junk_root("/".join(p)) is None]
@@ -244,11 +267,11 @@ def extract_zip(archive: Path, target: Path, limits: ExtractLimits = ExtractLimi
                         continue
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     size = _copy_entry(zf, info, name, dest, limits)
-                except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as e:
-                    raise IngestError(f"zip entry {name!r} cannot be read ({e}); "
+                except _CORRUPT as e:
+                    raise IngestError(f"zip entry {_shown(name)} cannot be read ({_shown_error(e)}); "
                                       "the archive is corrupt or uses an unsupported feature") from None
                 except OSError as e:
-                    raise IngestError(f"zip entry {name!r} cannot be written ({e})") from None
+                    raise IngestError(f"zip entry {_shown(name)} cannot be written ({e.strerror or e})") from None
                 mtime = _timestamp(info)
                 if mtime is not None:
                     stamp = time.mktime(mtime.timetuple())

@@ -56,14 +56,17 @@ def _read(path: Path, max_mb: int):
                               "unreadable") from None
     try:
         nbformat.validate(nb)
-    except ValidationError:
-        changes, fixed = normalize(json.loads(nbformat.writes(nb)),
-                                   strip_invalid_metadata=True)
+    except ValidationError as invalid:
         try:
+            changes, fixed = normalize(json.loads(nbformat.writes(nb)),
+                                       strip_invalid_metadata=True)
             nbformat.validate(fixed)
         except ValidationError as exc:
             raise InvalidNotebook(f"not a valid notebook: {str(exc.message)[:300]}",
                                   "schema", detail=str(exc.message)[:200]) from None
+        except Exception:  # too broken to write back (a cell without cell_type: AttributeError)
+            raise InvalidNotebook(f"not a valid notebook: {str(invalid.message)[:300]}",
+                                  "schema", detail=str(invalid.message)[:200]) from None
         nb = nbformat.from_dict(fixed)
         notes.append(f"notebook did not validate; a copy was repaired ({changes} changes)")
     return nb, notes
