@@ -209,4 +209,4 @@ def test_binary_overrides_file_is_one_line(tmp_path, capsys):
     ov.write_bytes(b"PK\x03\x04\xff\xfe\x00\x81binary")
     assert run_final(tmp_path, "--overrides", str(ov)) == 2
     err = capsys.readouterr().err
-    assert "cannot be read as UTF-8 text" in err and "Traceback" not in err
+    assert "ov.csv: not UTF-8 text" in err and "Traceback" not in err and err.count("\n") == 1

@@ -62,8 +62,8 @@ def required_names(rubric) -> list[tuple[str, str]]:
     each check's `function`, and the interface names its re-run probes use."""
     out: dict[str, str] = {}
     for chk in rubric.checks:
-        if isinstance(getattr(chk, "function", None), str):
-            out.setdefault(chk.function, "function")
+        for name in KINDS[chk.kind].names(rubric, chk):  # the functions the check calls (checks/kinds.py)
+            out.setdefault(name, "function")
     used = _probe_names(rubric)
     for field_name, value in rubric.interface:
         if isinstance(value, str) and value in used:
