@@ -81,6 +81,7 @@ def session(python: str | None, sandboxed: bool, limits: str | None, threads: in
     from ..sandbox import SandboxSession
     from ..sandbox.gpus import GpuPool
 
+    python = _kernel_python(python)
     key = (python, sandboxed, limits, threads)
     with _lock:
         if key not in _sessions:
@@ -171,9 +172,17 @@ def functions_job(batch: str, cfg: dict, source: str, cases: list, inputs: dict,
     return run
 
 
+def _kernel_python(python: str | None) -> str | None:
+    """--python, else this node's lean kernel environment, as on a single machine: the same
+    kernel (and so the same stored-result keys) whether a batch ran here or on the cluster."""
+    from ..sandbox.kernel_choice import choose_kernel_python
+
+    return choose_kernel_python(python)[0]
+
+
 def kernel_info(python: str | None) -> dict:
     """The kernel interpreter this worker runs notebooks with, and its packages."""
     from ..sandbox.kernel_env import probe_kernel_env
 
-    env = probe_kernel_env(python)
+    env = probe_kernel_env(_kernel_python(python))
     return {"python": str(env.python), "version": env.version, "packages": env.packages}

@@ -139,7 +139,7 @@ def run(args) -> int:
         console.print("[bold red]WARNING: --unsafe-no-sandbox: student code runs with YOUR "
                       "permissions, network and files.[/]")
     python = args.python
-    if not args.cluster:  # a cluster's workers use their own default (or --python)
+    if not args.cluster:  # a cluster's workers choose the same way on their own node
         from ..sandbox.kernel_choice import choose_kernel_python
 
         python, note = choose_kernel_python(args.python)
