@@ -15,7 +15,7 @@ Prints the median of each phase, the medians of both whole commands, the ratio g
 the kernel (the lean env's gain); the peers (nbgrader, Otter) are timed too if their venvs from
 ../shared/peers-bench/setup.sh exist (/tmp/bench-nbgrader, /tmp/bench-otter).
 
-    .venv/bin/python benchmarks/bench_phases.py [-n 3] [--only ref|demo] [--full-kernel]
+    .venv/bin/python benchmarks/bench_phases.py [-n 3] [--only ref|demo] [--full-kernel] [--bare-threads]
 """
 from __future__ import annotations
 
@@ -35,7 +35,9 @@ sys.path.insert(0, str(ROOT))
 
 from grader.sandbox.kernel_choice import lean_kernel_python  # noqa: E402
 
-PEERS = Path(os.environ.get("PEERS_BENCH", ROOT.parent.parent / "shared" / "peers-bench"))
+PEERS = Path(os.environ.get("PEERS_BENCH") or next(
+    (p for p in (ROOT.parent / "shared" / "peers-bench", ROOT.parent.parent / "shared" / "peers-bench")
+     if p.is_dir()), ROOT.parent / "shared" / "peers-bench"))  # ../shared, or ../../ from a worktree
 NOTEBOOKS = {  # name -> (where the notebook comes from, target ratio)
     "ref": ("peers-bench/ref_mnist.ipynb", 1.25),
     "demo": ("submissions/demo/mnist_cnn.zip: José Núñez (4518203)", 1.05),
@@ -87,6 +89,14 @@ def timed(argv, env, cwd, log: Path) -> tuple[float, float, float]:
     return t0, t1, ru.ru_utime + ru.ru_stime
 
 
+def outcome(out: Path) -> str:
+    """The graded row, so a fast run that graded nothing cannot pass for a fast grade."""
+    rows = [json.loads(x) for x in (out / "mnist_cnn" / "results.jsonl").read_text().splitlines() if x.strip()]
+    if len(rows) != 1 or rows[0]["status"] != "graded":
+        sys.exit(f"the graded run did not grade the notebook: {[(r['status'], r.get('message')) for r in rows]}")
+    return f"{rows[0]['score']:g}/{rows[0]['max_score']:g}"
+
+
 def kernelspec(folder: Path, python: str) -> Path:
     """A Jupyter data folder whose `bench` kernel is `python` (the bare run's kernel)."""
     spec = folder / "kernels" / "bench"
@@ -97,10 +107,19 @@ def kernelspec(folder: Path, python: str) -> Path:
     return folder
 
 
-def bare(nb: Path, jupyter_path: Path, offline: Path, tmp: Path, log: Path) -> tuple[float, float]:
-    """(wall, cpu) of one bare run."""
+def thread_env(n: int) -> dict[str, str]:
+    """The thread limits the sandbox gives a job (grader/sandbox/session.py), for a bare run
+    that should differ from the graded one only by the grader."""
+    return {k: str(n) for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
+
+def bare(nb: Path, jupyter_path: Path, offline: Path, tmp: Path, log: Path,
+         threads: int | None = None) -> tuple[float, float]:
+    """(wall, cpu) of one bare run (`threads`: with the sandbox's thread limits)."""
     env = {**os.environ, "JUPYTER_PATH": str(jupyter_path), "TF_CPP_MIN_LOG_LEVEL": "2",
-           "PYTHONPATH": str(ROOT / "grader" / "runner"), "GRADER_OFFLINE_FILES": str(offline)}
+           "PYTHONPATH": str(ROOT / "grader" / "runner"), "GRADER_OFFLINE_FILES": str(offline),
+           **(thread_env(threads) if threads else {})}
     t0, t1, cpu = timed([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
                          "--ExecutePreprocessor.kernel_name=bench", "--ExecutePreprocessor.timeout=1200",
                          "--output-dir", str(tmp), "--output", "bare-out.ipynb", str(nb)],
@@ -108,8 +127,8 @@ def bare(nb: Path, jupyter_path: Path, offline: Path, tmp: Path, log: Path) -> t
     return t1 - t0, cpu
 
 
-def grade(zip_path: Path, out: Path, python: str | None, log: Path) -> dict[str, float]:
-    """One `grader grade` run; its events (seconds since launch)."""
+def grade(zip_path: Path, out: Path, python: str | None, log: Path) -> dict:
+    """One `grader grade` run; its events (seconds since launch) and its score."""
     events = out.with_suffix(".phases.jsonl")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "GRADER_PHASE_LOG": str(events)}
     argv = [sys.executable, "-m", "grader", "grade", "mnist_cnn", str(zip_path), "--out", str(out),
@@ -131,6 +150,7 @@ def grade(zip_path: Path, out: Path, python: str | None, log: Path) -> dict[str,
     if units:  # the unit jobs as one phase: first start to last end, and their summed time
         out_ev["unit_start"], out_ev["unit_end"] = units[0][0] - t0, units[-1][1] - t0
         out_ev["unit_sum"] = sum(b - a for a, b in units)
+    out_ev["outcome"] = outcome(out)
     return out_ev
 
 
@@ -142,6 +162,9 @@ def one_student_zip(nb_bytes: bytes, dest: Path) -> Path:
 
 def notebook_bytes(which: str) -> bytes:
     if which == "ref":
+        if not (PEERS / "ref_mnist.ipynb").is_file():
+            sys.exit(f"no reference notebook at {PEERS / 'ref_mnist.ipynb'}: set $PEERS_BENCH to "
+                     "the peers-bench folder, or run with --only demo")
         return (PEERS / "ref_mnist.ipynb").read_bytes()
     with zipfile.ZipFile(ROOT / "submissions" / "demo" / "mnist_cnn.zip") as z:
         name = next(n for n in z.namelist() if f"_{DEMO_PID}_" in n and n.endswith(".ipynb"))
@@ -177,21 +200,26 @@ def bench(which: str, args, tmp: Path, lean: str, offline: Path, log: Path) -> d
     zip_path = one_student_zip(body, tmp / which / "one_student.zip")
     lean_path = kernelspec(tmp / "jupyter-lean", lean)
     full_path = kernelspec(tmp / "jupyter-full", sys.executable)
-    res = {k: [] for k in ("bare", "grade", "full", "ratios", "runs", "bare_cpu", "full_cpu")}
+    res = {k: [] for k in ("bare", "grade", "full", "ratios", "runs", "bare_cpu", "full_cpu", "threads")}
     for i in range(args.n + args.warmup):
         b, b_cpu = bare(nb, lean_path, offline, tmp / which, log)
         ev = grade(zip_path, tmp / which / f"out{i}", args.python, log)
         f, f_cpu = bare(nb, full_path, offline, tmp / which, log) if args.full_kernel else (None, None)
+        t = bare(nb, lean_path, offline, tmp / which, log, threads=os.cpu_count())[0] \
+            if args.bare_threads else None
         load = os.getloadavg()[0]
         print(f"  [{which} {i + 1 - args.warmup}/{args.n}] bare {b:.2f} s (cpu {b_cpu:.2f}), "
-              f"grade {ev['exit']:.2f} s"
+              f"grade {ev['exit']:.2f} s (score {ev['outcome']})"
               + (f", bare with the full venv's kernel {f:.2f} s (cpu {f_cpu:.2f})" if f else "")
+              + (f", bare with the sandbox's thread limits {t:.2f} s" if t else "")
               + f"; load {load:.1f}" + (" (warm-up)" if i < args.warmup else ""), flush=True)
         if i < args.warmup:
             continue
         for key, v in (("bare", b), ("grade", ev["exit"]), ("ratios", ev["exit"] / b), ("runs", ev),
                        ("bare_cpu", b_cpu)):
             res[key].append(v)
+        if t is not None:
+            res["threads"].append(t)
         if f is not None:
             res["full"].append(f)
             res["full_cpu"].append(f_cpu)
@@ -220,6 +248,9 @@ def report(which: str, res: dict) -> None:
         print(f"{'bare nbconvert --execute, full .venv kernel':44s} {full:9.2f}  cpu {med(res['full_cpu']):6.2f}"
               f"  ({full / bare_med:.2f}x the lean env's wall, "
               f"{med(res['full_cpu']) / med(res['bare_cpu']):.2f}x its cpu)")
+    if res["threads"]:
+        t = med(res["threads"])
+        print(f"{'bare, with the sandbox thread limits':44s} {t:9.2f}  (grade / it: {med(res['grade']) / t:.2f}x)")
     ratio = med(res["ratios"])
     print(f"ratio grade / bare, wall (median of {len(res['ratios'])} pairs): {ratio:.2f}x "
           f"(target <= {target:.2f}x: {'met' if ratio <= target else 'NOT met'}; "
@@ -235,6 +266,9 @@ def main() -> None:
     ap.add_argument("--python", help="kernel for `grader grade` (default: its own default)")
     ap.add_argument("--full-kernel", action="store_true",
                     help="also time the bare run with the grader's full venv as the kernel")
+    ap.add_argument("--bare-threads", action="store_true",
+                    help="also time the bare run with the thread limits the sandbox sets (one "
+                         "per CPU here): how much of the difference is the limits, not the grader")
     ap.add_argument("--json", type=Path, help="write the raw timings here")
     args = ap.parse_args()
     lean = lean_kernel_python()
