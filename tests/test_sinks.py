@@ -208,3 +208,25 @@ def test_final_outputs(graded):
     # `grader grade` wrote (what a spreadsheet may show)
     assert FOLDER_NAME in [s["full_name"] for s in final["students"]]
     html_ok((out / "index.html").read_text(encoding="utf-8"), "course report")
+
+
+def test_self_check_report(graded):
+    """`grader check` quotes the notebook (its name, the exception a function raised, outputs)
+    in plain text: cleaned as a whole, then coloured, so only the marks' own colours remain."""
+    from grader.selfcheck import self_check
+    from grader.selfcheck.render import render
+
+    tmp = graded[0]
+    nb_file = tmp / "check" / NB_NAME.replace("/", "")  # a file name cannot hold "/"
+    nb_file.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(tmp / "download.zip") as zf:
+        nb_file.write_bytes(zf.read(zf.namelist()[0]))
+    report = self_check(str(nb_file), assignment="mnist_cnn", rubric_path=str(tmp / "rubric.yaml"), lang="en")
+    plain = render(report, colour=False)
+    inert(plain, "self-check")
+    assert "softmax-boom" in plain and '=HYPERLINK("x") [/bold] <script>alert(1)</script> red' in plain
+    coloured = render(report, colour=True)
+    ours = re.compile(r"\x1b\[(?:3[123]|2|0)m")
+    assert ours.search(coloured), "no colour on a terminal"
+    inert(ours.sub("", coloured), "self-check, coloured")
+    assert ours.sub("", coloured) == plain

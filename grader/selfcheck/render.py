@@ -1,12 +1,17 @@
 """The self-check report as text for a terminal or a Colab cell (`!grader check ...`).
 
 Plain lines (no markup to escape: messages quote student code), colours only on a terminal.
+Messages quote the notebook (names, code, outputs, the file name), so the whole text is cleaned
+of control characters (ANSI/OSC sequences, bidi overrides) first and coloured after: no escape
+sequence reaches the terminal but the marks' own colours.
 """
 from __future__ import annotations
 
 import os
+import re
 
 from ..messages import fmt_num, tr
+from ..report.safe_text import clean
 from .report import SelfCheckReport
 
 CATALOG = {
@@ -54,7 +59,7 @@ def render(report: SelfCheckReport, colour: bool | None = None) -> str:
     colour = _use_colour() if colour is None else colour
 
     def mark(symbol: str) -> str:
-        return f"\x1b[{_COLOURS[symbol]}m{symbol}\x1b[0m" if colour else symbol
+        return symbol  # coloured at the end, after the text is cleaned
 
     name = os.path.basename(report.notebook)
     lines = [tr(CATALOG, "header", lang, file=name, title=report.title or report.assignment)
@@ -99,7 +104,13 @@ def render(report: SelfCheckReport, colour: bool | None = None) -> str:
     if report.pending and not report.invalid:
         lines.append(tr(CATALOG, "pending", lang, items="; ".join(report.pending)))
     lines.append(tr(CATALOG, "blocked" if report.blocking else "ok", lang))
-    return "\n".join(lines) + "\n"
+    text = clean("\n".join(lines), multiline=True) + "\n"
+    if colour:
+        text = _MARKS.sub(lambda m: f"{m[1]}\x1b[{_COLOURS[m[2]]}m{m[2]}\x1b[0m ", text)
+    return text
+
+
+_MARKS = re.compile(r"^( *)([✔✘⚠·]) ", re.M)  # a mark at the start of a line is ours
 
 
 def _use_colour() -> bool:
