@@ -1,5 +1,7 @@
 """One Moodle download mixing hostile and normal notebooks: the batch finishes, every student
-gets the right row, and the normal students' grades are exactly what they'd get alone."""
+gets the right row, and the normal students' grades are exactly what they'd get alone. The
+progress display given to the batch breaks on the first result too: that costs a warning, not
+the batch."""
 from __future__ import annotations
 
 import json
@@ -43,12 +45,18 @@ def batch(tmp_path_factory):
             z.writestr(f"{name}_{pid}_assignsubmission_file/mnist_cnn.ipynb", nbformat.writes(nb))
     rubric = small_rubric(memory_mb=700, cell_timeout_s=8, timeout_s=60, disk_mb=256, pids_max=64,
                           output_mb=8)
-    rep = grade_batch(rubric, zpath, tmp / "reports", BatchOptions(workers=2))
-    return rep, tmp / "reports" / "mnist_cnn"
+    shown = []
+
+    def broken_display(row):
+        shown.append(row.participant_id)
+        raise ValueError("display bug")
+
+    rep = grade_batch(rubric, zpath, tmp / "reports", BatchOptions(workers=2), on_result=broken_display)
+    return rep, tmp / "reports" / "mnist_cnn", shown
 
 
 def test_every_student_has_the_expected_status(batch):
-    rep, _ = batch
+    rep, _, _ = batch
     got = {r.participant_id: r.status for r in rep.results}
     assert got == {pid: status for pid, (_, _, status) in STUDENTS.items()}
     for r in rep.results:
@@ -56,7 +64,7 @@ def test_every_student_has_the_expected_status(batch):
 
 
 def test_normal_students_are_unaffected_by_their_neighbours(batch):
-    rep, _ = batch
+    rep, _, _ = batch
     rows = {r.participant_id: r for r in rep.results}
     normal = [rows[p] for p in ("2000001", "2000009", "2000002", "2000006", "2000007", "2000008")]
     assert len({r.score for r in normal}) == 1  # hostile-but-contained ones score like the normal
@@ -66,9 +74,16 @@ def test_normal_students_are_unaffected_by_their_neighbours(batch):
 
 
 def test_outputs_are_complete_and_nothing_is_left_running(batch):
-    rep, out = batch
+    rep, out, _ = batch
     lines = (out / "results.jsonl").read_text().splitlines()
     assert sorted(json.loads(x)["participant_id"] for x in lines) == sorted(STUDENTS)
     assert not (out / "results.partial.jsonl").exists()
     assert len((out / "moodle_grading_worksheet.csv").read_text().splitlines()) >= len(STUDENTS) + 1
     assert [p for p in psutil.process_iter(["cmdline"]) if "6161.5" in " ".join(p.info["cmdline"] or [])] == []
+
+
+def test_a_display_that_raises_costs_a_warning_not_the_batch(batch):
+    rep, _, shown = batch
+    assert len(shown) == 1  # called once, then no more
+    assert [w for w in rep.warnings if w.startswith("progress display failed (ValueError: display bug)")]
+    assert len(rep.results) == len(STUDENTS)
