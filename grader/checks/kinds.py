@@ -173,6 +173,12 @@ class Kind:
     estimate: str | None = None
     metric: tuple[str | None, bool] | None = None  # class report: (metric name or None: check.metric, higher is better)
     data_files: str | None = None  # (rubric, check) -> host files the verdict depends on (the store's key)
+    # (check, loaded data, datasets) once per batch, after the loader: adds what the judge needs
+    # from the data, or raises RubricError for a rubric the data cannot grade (grader/data/loaders.py)
+    on_data: str | None = None
+    # `grader check --rerun`: (check, the grader's result for it, Result, data label, lang) ->
+    # (basis, message, what stays unverified or None); None: "rerun" or "verified", as graded
+    rerun_item: str | None = None
     names: Callable[[Any, Any], list[str]] = field(default=lambda rubric, chk: [])  # notebook names it needs
 
 
@@ -202,20 +208,20 @@ KINDS: dict[str, Kind] = {
         judge=".checks.numpy_only:judge_static", names=lambda r, c: [c.function]),
     "unit_test": Kind(
         UnitTestCheck, _FUNCTION, "unit", judge=".checks.unit:judge_unit", estimate=".selfcheck.estimate:unit",
-        names=lambda r, c: [c.function]),
+        rerun_item=".selfcheck.rerun:unit_item", names=lambda r, c: [c.function]),
     "accuracy": Kind(
         AccuracyCheck, {"es": "Exactitud en el test oculto", "en": "Accuracy on the hidden test set"}, "run",
         judge=".run_checks:judge_accuracy", probe="predict", inputs=".run_checks:accuracy_inputs",
-        estimate=".selfcheck.estimate:accuracy", metric=(None, True)),
+        estimate=".selfcheck.estimate:accuracy", rerun_item=".selfcheck.rerun:accuracy_item", metric=(None, True)),
     "claimed_accuracy": Kind(
         ClaimedAccuracyCheck, {"es": "Exactitud declarada frente a reproducida",
                                "en": "Claimed vs reproduced accuracy"}, "run",
         judge=".run_checks:judge_claimed", probe="predict", inputs=".run_checks:claimed_inputs",
-        estimate=".selfcheck.estimate:claimed"),
+        estimate=".selfcheck.estimate:claimed", on_data=".data.loaders:public_split"),
     "text_loss": Kind(
         TextLossCheck, {"es": "Pérdida por carácter en texto oculto", "en": "Per-character loss on held-out text"},
         "run", judge=".run_checks:judge_text_loss", probe="text", inputs=".run_checks:text_inputs",
-        metric=("text_loss_ratio", False)),
+        on_data=".data.loaders:text_windows", metric=("text_loss_ratio", False)),
     "generate_text": Kind(
         GenerateTextCheck, _FUNCTION, "run", judge=".run_checks:judge_generate", probe="generate",
         inputs=".run_checks:generate_inputs", names=lambda r, c: [c.function]),

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..checks.kinds import KINDS, lazy
 from ..errors import RubricError
 from .sources import STANDIN_FILES, STANDIN_HIDDEN, HIDDEN, resolve_sources  # noqa: F401 (re-exported)
 
@@ -45,15 +46,17 @@ def load_classification(rubric, datasets: dict[str, Path], hidden_path: Path) ->
     if class_map is not None and len(hidden["y"]) and int(np.max(hidden["y"])) >= len(class_map):
         raise RubricError(f"interface.class_map has {len(class_map)} classes, but data.hidden_test has "
                           f"label {int(np.max(hidden['y']))}")
-    out: dict[str, Any] = {"hidden_x": hidden["x"], "hidden_y": hidden["y"],
-                           "public_x": None, "public_y": None, "class_map": class_map}
-    for chk in rubric.checks:
-        name = getattr(chk, "dataset", None)
-        if chk.kind == "claimed_accuracy" and name in datasets:
-            with np.load(datasets[name], allow_pickle=False) as z:
-                if "x_test" in z.files and "y_test" in z.files:
-                    out["public_x"], out["public_y"] = z["x_test"], z["y_test"]
-    return out
+    return {"hidden_x": hidden["x"], "hidden_y": hidden["y"], "public_x": None, "public_y": None,
+            "class_map": class_map}
+
+
+def public_split(chk, out: dict[str, Any], datasets: dict[str, Path]) -> None:
+    """claimed_accuracy: the public test split of its dataset, to reproduce the accuracy the
+    notebook itself printed."""
+    if chk.dataset in datasets:
+        with np.load(datasets[chk.dataset], allow_pickle=False) as z:
+            if "x_test" in z.files and "y_test" in z.files:
+                out["public_x"], out["public_y"] = z["x_test"], z["y_test"]
 
 
 def _text(path: Path, what: str) -> str:
@@ -89,15 +92,18 @@ def load_text(rubric, datasets: dict[str, Path], hidden_path: Path) -> dict[str,
             if bad:
                 raise RubricError(f"checks (id {chk.id}).calls[{n}].start: {', '.join(map(repr, bad))} is not in "
                                   f"the training text, so no student's char2idx can encode it")
-        if chk.kind == "text_loss":
-            from ..checks.text_windows import cut_windows
-
-            if not cut_windows(hidden, chk.window, chk.max_windows, chars).targets:
-                raise RubricError(f"data.hidden_test: {hidden_path} has no window of {chk.window} characters "
-                                  f"(+ 1 target) made only of training-text characters (check {chk.id})")
     i = rubric.interface
     return {"hidden_text": hidden, "train_counts": dict(counts), "train_chars": chars,
             "text_names": (i.char2idx, i.idx2char)}
+
+
+def text_windows(chk, out: dict[str, Any], datasets: dict[str, Path]) -> None:
+    """text_loss: a hidden text with no window to score would cost every student the points."""
+    from ..checks.text_windows import cut_windows
+
+    if not cut_windows(out["hidden_text"], chk.window, chk.max_windows, out["train_chars"]).targets:
+        raise RubricError(f"data.hidden_test: {out['hidden_path']} has no window of {chk.window} characters "
+                          f"(+ 1 target) made only of training-text characters (check {chk.id})")
 
 
 LOADERS: dict[str, Callable[..., dict[str, Any]]] = {"classification": load_classification, "text": load_text}
@@ -114,4 +120,7 @@ def load_data(rubric, root: Path | None = None) -> dict[str, Any]:
     hidden_path = next(s.path for s in sources if s.name == HIDDEN)
     out = loader(rubric, datasets, hidden_path)
     out.update(datasets=datasets, hidden_path=str(hidden_path), sources=[s.record() for s in sources])
+    for chk in rubric.checks:  # what each kind needs from the data (grader/checks/kinds.py)
+        if KINDS[chk.kind].on_data:
+            lazy(KINDS[chk.kind].on_data)(chk, out, datasets)
     return out

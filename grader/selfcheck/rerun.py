@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import GraderError
 from ..messages import fmt_pct, tr
 from ..model import Result, Submission
-from ..checks.kinds import KINDS
+from ..checks.kinds import KINDS, lazy
 from .report import CheckItem
 
 CATALOG = {
@@ -145,24 +145,37 @@ def rerun(path: Path, rubric, lang: str, *, python: str | None = None, data: dic
 
 
 def items(res: Result, rubric, label: str | None, lang: str) -> tuple[list[CheckItem], list[str]]:
-    """Self-check items from the grader's Result, and what stays unverified."""
+    """Self-check items from the grader's Result, and what stays unverified (each kind's
+    `rerun_item` in grader/checks/kinds.py says how a re-run here differs from the grader's)."""
     out, pending = [], []
-    kinds = {c.id: c for c in rubric.checks}
+    checks = {c.id: c for c in rubric.checks}
     for c in res.checks:
-        chk = kinds.get(c.id)
-        kind = getattr(chk, "kind", "")
-        basis, message = ("rerun" if kind in KINDS and KINDS[kind].phase == "run" else "verified"), c.message
-        if kind == "unit_test":
-            basis = "public_tests"
-            from .estimate import CATALOG as EST
-
-            pending.append(tr(EST, "pending_hidden", lang, fn=chk.function))
-        elif kind == "accuracy" and label is not None:
-            basis = "rerun_public"
-            if chk.metric in res.metrics:  # `accuracy`, or `top5_accuracy` for a top-k check
-                message = tr(CATALOG, "public_accuracy", lang, data=label, acc=fmt_pct(res.metrics[chk.metric], lang),
-                             thr=fmt_pct(chk.threshold, lang))
-            pending.append(tr(CATALOG, "pending_hidden_set", lang))
+        chk = checks.get(c.id)
+        kind = KINDS.get(getattr(chk, "kind", ""))
+        basis, message = ("rerun" if kind and kind.phase == "run" else "verified"), c.message
+        if kind and kind.rerun_item:
+            basis, message, unverified = lazy(kind.rerun_item)(chk, c, res, label, lang)
+            basis, message = basis or "verified", message or c.message
+            if unverified:
+                pending.append(unverified)
         out.append(CheckItem(c.id, c.title or c.id, c.points, c.max_points, c.passed, message, basis,
                              c.points < c.max_points, list(c.details)))
     return out, pending
+
+
+def unit_item(chk, c, res: Result, label: str | None, lang: str):
+    """Judged here on the public cases only; the hidden ones wait for the instructor."""
+    from .estimate import CATALOG as EST
+
+    return "public_tests", None, tr(EST, "pending_hidden", lang, fn=chk.function)
+
+
+def accuracy_item(chk, c, res: Result, label: str | None, lang: str):
+    """Measured here on the public test split (`label`), not on the hidden test set."""
+    if label is None:
+        return "rerun", None, None
+    message = None
+    if chk.metric in res.metrics:  # `accuracy`, or `top5_accuracy` for a top-k check
+        message = tr(CATALOG, "public_accuracy", lang, data=label, acc=fmt_pct(res.metrics[chk.metric], lang),
+                     thr=fmt_pct(chk.threshold, lang))
+    return "rerun_public", message, tr(CATALOG, "pending_hidden_set", lang)
