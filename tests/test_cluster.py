@@ -265,9 +265,25 @@ def test_gpus_send_notebook_runs_to_gpu_workers_only(setup, local_rows, tmp_path
 def test_doctor_reports_every_worker(cluster):
     proc = run(_py("grader", "doctor", "--cluster", cluster.address, "--no-tensorflow"))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "2 workers" in proc.stdout and "every worker can grade" in proc.stdout
+    assert "2 workers" in proc.stdout and "every worker can grade, with the same kernel packages" in proc.stdout
     assert proc.stdout.count("test job: works") == 2
     assert proc.stdout.count("received and checked (sha256)") == 2
+
+
+def test_doctor_refuses_workers_whose_kernel_versions_differ():
+    """Paths may differ from node to node; a package version may not (the grade would depend
+    on the worker), nor may a package be missing on one."""
+    from grader.cluster.doctor import kernel_differences
+
+    def rep(addr, python, **packages):
+        return {"address": addr, "kernel": {"python": python, "version": "3.11.7", "packages": packages}}
+
+    same = [rep("w1", "/a/.venv-kernel/bin/python", tensorflow="2.20.0", numpy="2.1.3"),
+            rep("w2", "/b/.venv-kernel/bin/python", tensorflow="2.20.0", numpy="2.1.3")]
+    assert kernel_differences(same) == []
+    assert kernel_differences(same + [rep("w3", "/c/python", tensorflow="2.19.0", numpy="2.1.3")]) == [
+        "tensorflow: 2.19.0 on w3; 2.20.0 on w1, w2"]
+    assert kernel_differences(same + [rep("w3", "/c/python", tensorflow="2.20.0")]) == ["numpy: 2.1.3 on w1, w2; missing on w3"]
 
 
 def test_doctor_names_a_worker_that_cannot_grade(tmp_path):

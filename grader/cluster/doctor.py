@@ -83,22 +83,42 @@ def cluster_doctor(spec: str, *, config=None, python: str | None = None, tensorf
                                  allow_other_workers=False, pure=False, key=f"grader-doctor-{i}-{w}")
                 for i, w in enumerate(workers)}
         print(f"cluster:    {address}, {len(workers)} workers")
-        bad = []
+        bad, reps = [], []
         for w, fut in futs.items():
             try:
                 rep = fut.result(timeout=600)
             except Exception as exc:
                 rep = {"address": w, "problems": [f"no report ({type(exc).__name__}: {exc})"]}
             _print(rep)
+            reps.append(rep)
             if rep["problems"]:
                 bad.append(w)
         if bad:
             print(f"cannot grade: {', '.join(bad)}")
             return 1
-        print("every worker can grade")
+        differ = kernel_differences(reps)
+        if differ:
+            print("cannot grade consistently: the workers' kernels differ, so a grade would depend on "
+                  f"the worker that ran it: {'; '.join(differ)}")
+            return 1
+        print("every worker can grade, with the same kernel packages")
         return 0
     finally:
         close()
+
+
+def kernel_differences(reports: list[dict]) -> list[str]:
+    """One line per kernel package whose version is not the same on every worker ("tensorflow:
+    2.19.0 on w3; 2.20.0 on w1, w2"); paths may differ (a checkout per node), versions may not."""
+    packages = [(rep["address"], (rep.get("kernel") or {}).get("packages") or {}) for rep in reports]
+    out = []
+    for name in sorted({n for _, pk in packages for n in pk}):
+        by: dict[str, list[str]] = {}
+        for address, pk in packages:
+            by.setdefault(str(pk[name] or "-") if name in pk else "missing", []).append(address)
+        if len(by) > 1:
+            out.append(f"{name}: " + "; ".join(f"{v} on {', '.join(ws)}" for v, ws in sorted(by.items())))
+    return out
 
 
 def _print(rep: dict) -> None:
