@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader.sandbox.kernel_choice import lean_kernel_python  # noqa: E402
+from grader.sandbox.session import thread_env  # noqa: E402  (the sandbox's own thread limits)
 
 PEERS = Path(os.environ.get("PEERS_BENCH") or next(
     (p for p in (ROOT.parent / "shared" / "peers-bench", ROOT.parent.parent / "shared" / "peers-bench")
@@ -105,13 +106,6 @@ def kernelspec(folder: Path, python: str) -> Path:
         "argv": [python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "bench", "language": "python"}))
     return folder
-
-
-def thread_env(n: int) -> dict[str, str]:
-    """The thread limits the sandbox gives a job (grader/sandbox/session.py), for a bare run
-    that should differ from the graded one only by the grader."""
-    return {k: str(n) for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
-                                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
 
 
 def bare(nb: Path, jupyter_path: Path, offline: Path, tmp: Path, log: Path,

@@ -10,6 +10,7 @@ Everything here is top-level and picklable by reference: workers import `grader`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -172,9 +173,11 @@ def functions_job(batch: str, cfg: dict, source: str, cases: list, inputs: dict,
     return run
 
 
+@functools.lru_cache(maxsize=None)
 def _kernel_python(python: str | None) -> str | None:
     """--python, else this node's lean kernel environment, as on a single machine: the same
-    kernel (and so the same stored-result keys) whether a batch ran here or on the cluster."""
+    kernel (and so the same stored-result keys) whether a batch ran here or on the cluster.
+    Chosen once per worker process, not per job."""
     from ..sandbox.kernel_choice import choose_kernel_python
 
     return choose_kernel_python(python)[0]

@@ -32,6 +32,13 @@ _ETC = {
 }
 
 
+
+def thread_env(n: int) -> dict[str, str]:
+    """Each job's thread limits (TensorFlow, OpenMP, BLAS), so parallel jobs don't oversubscribe
+    the cores (also the benchmark's bare run with the same limits)."""
+    return {k: str(n) for k in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS",
+                                "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+
 @dataclass
 class SandboxSession:
     kenv: KernelEnv
@@ -95,7 +102,6 @@ class SandboxSession:
             shutil.rmtree(root, ignore_errors=True)
 
     def env(self, offline_json: str | None = None) -> dict[str, str]:
-        n = str(self.threads)
         env = {
             "HOME": "/job/home", "USER": "student", "LOGNAME": "student",
             "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TMPDIR": "/tmp",
@@ -106,8 +112,7 @@ class SandboxSession:
             "JUPYTER_RUNTIME_DIR": "/job/home/.local/share/jupyter/runtime",
             "IPYTHONDIR": "/job/home/.ipython", "MPLCONFIGDIR": "/job/home/.config/matplotlib",
             "KERAS_HOME": "/job/home/.keras", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            "TF_CPP_MIN_LOG_LEVEL": "2", "TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n,
-            "OMP_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+            "TF_CPP_MIN_LOG_LEVEL": "2", **thread_env(self.threads),
         }
         if offline_json:
             env["GRADER_OFFLINE_FILES"] = offline_json

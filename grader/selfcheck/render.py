@@ -58,9 +58,6 @@ def render(report: SelfCheckReport, colour: bool | None = None) -> str:
     lang = report.lang
     colour = _use_colour() if colour is None else colour
 
-    def mark(symbol: str) -> str:
-        return symbol  # coloured at the end, after the text is cleaned
-
     name = os.path.basename(report.notebook)
     lines = [tr(CATALOG, "header", lang, file=name, title=report.title or report.assignment)
              if report.title or report.assignment else tr(CATALOG, "header_file", lang, file=name)]
@@ -72,7 +69,7 @@ def render(report: SelfCheckReport, colour: bool | None = None) -> str:
         lines.append("  " + tr(CATALOG, "header_how", lang, assignment=report.assignment, how=detail)
                      + (f"; {how}" if how else ""))
     if report.invalid:
-        lines += ["", f"{mark('✘')} {tr(CATALOG, 'invalid', lang)} {report.invalid}"]
+        lines += ["", f"✘ {tr(CATALOG, 'invalid', lang)} {report.invalid}"]
     if report.checks:
         lines += ["", tr(CATALOG, "checks", lang)]
         for c in report.checks:
@@ -80,20 +77,20 @@ def render(report: SelfCheckReport, colour: bool | None = None) -> str:
                 tr(CATALOG, "points", lang, pts=fmt_num(c.points, lang), max=fmt_num(c.max_points, lang))
             symbol = "✘" if c.blocking else ("✔" if c.passed else "·")
             basis = tr(CATALOG, f"basis_{c.basis}", lang)
-            lines.append(f"{mark(symbol)} {c.title} ({pts}, {basis}): {c.message}")
+            lines.append(f"{symbol} {c.title} ({pts}, {basis}): {c.message}")
             lines += [f"    {d.strip()}" if not d.startswith("  ") else f"    {d}" for d in c.details]
     if report.run_status not in (None, "graded"):
         failed = tr(CATALOG, "run_failed", lang, message=report.run_message or report.run_status)
-        lines.append(f"{mark('✘')} {failed}")
+        lines.append(f"✘ {failed}")
     if report.interface:
         lines += ["", tr(CATALOG, "interface", lang)]
-        lines += [f"{mark(_MARK[i.ok])} {i.message}" for i in report.interface]
+        lines += [f"{_MARK[i.ok]} {i.message}" for i in report.interface]
     if report.findings:
         lines += ["", tr(CATALOG, "findings", lang)]
         for f in report.findings:
             where = f"{tr(CATALOG, 'cell', lang, n=f.cell)}: " if f.cell else ""
             snippet = f"\n      {f.snippet}" if f.snippet and f.snippet not in f.message else ""
-            lines.append(f"{mark('✘' if f.blocking else '⚠')} {where}{f.message}{snippet}")
+            lines.append(f"{'✘' if f.blocking else '⚠'} {where}{f.message}{snippet}")
     low, high = report.expected()
     grade = fmt_num(low, lang) if low == high else \
         tr(CATALOG, "range", lang, low=fmt_num(low, lang), high=fmt_num(high, lang))

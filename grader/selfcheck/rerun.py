@@ -153,9 +153,9 @@ def items(res: Result, rubric, label: str | None, lang: str) -> tuple[list[Check
         chk = checks.get(c.id)
         kind = KINDS.get(getattr(chk, "kind", ""))
         basis, message = ("rerun" if kind and kind.phase == "run" else "verified"), c.message
-        if kind and kind.rerun_item:
-            basis, message, unverified = lazy(kind.rerun_item)(chk, c, res, label, lang)
-            basis, message = basis or "verified", message or c.message
+        if kind and kind.rerun_item:  # None: as graded
+            how, told, unverified = lazy(kind.rerun_item)(chk, c, res, label, lang)
+            basis, message = how or basis, told or message
             if unverified:
                 pending.append(unverified)
         out.append(CheckItem(c.id, c.title or c.id, c.points, c.max_points, c.passed, message, basis,
@@ -173,7 +173,7 @@ def unit_item(chk, c, res: Result, label: str | None, lang: str):
 def accuracy_item(chk, c, res: Result, label: str | None, lang: str):
     """Measured here on the public test split (`label`), not on the hidden test set."""
     if label is None:
-        return "rerun", None, None
+        return None, None, None
     message = None
     if chk.metric in res.metrics:  # `accuracy`, or `top5_accuracy` for a top-k check
         message = tr(CATALOG, "public_accuracy", lang, data=label, acc=fmt_pct(res.metrics[chk.metric], lang),
